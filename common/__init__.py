@@ -1,0 +1,1 @@
+"""Shared kernel: money, the domain error base and the boundary seam. No context's models."""

@@ -1,0 +1,42 @@
+"""The one seam per boundary: the transport named in settings.BOUNDARIES picks the implementation."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+
+def boundary_config(name: str) -> dict:
+    """The settings of one boundary, read when called (so override_settings is honoured)."""
+    try:
+        return dict(settings.BOUNDARIES[name])
+    except KeyError:
+        raise LookupError(f"settings.BOUNDARIES has no entry for {name!r}") from None
+
+
+def boundary_client(name: str, implementations: dict[str, str]):
+    """The client object for boundary `name`, built once per configuration and reused."""
+    config = boundary_config(name)
+    transport = config.pop("transport", "local")
+    try:
+        path = implementations[transport]
+    except KeyError:
+        raise LookupError(
+            f"boundary {name!r}: unknown transport {transport!r}; choose one of {sorted(implementations)}"
+        ) from None
+    key = (name, path, repr(sorted(config.items())))
+    client = _clients.get(key)
+    if client is None:
+        client = _clients.setdefault(key, import_string(path)(**config))
+    return client
+
+
+_clients: dict[tuple, object] = {}
+
+
+def _reset(*, setting, **kwargs):
+    if setting == "BOUNDARIES":
+        _clients.clear()
+
+
+setting_changed.connect(_reset)

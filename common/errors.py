@@ -1,0 +1,68 @@
+"""Domain errors that keep their identity across every transport, and the transport failure family."""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """A business rule said no. Carries a stable code and details so any transport can rebuild it."""
+
+    code: ClassVar[str] = "domain_error"
+    http_status: ClassVar[int] = 409
+    _registry: ClassVar[dict[str, type[DomainError]]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            DomainError._registry[cls.code] = cls
+
+    def __init__(self, message: str = "", **details: Any):
+        self.message = message or self.__class__.__doc__ or self.code
+        self.details = details
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict:
+        """The wire form of the error."""
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DomainError:
+        """Rebuild the error a remote side raised; unknown codes become a plain DomainError."""
+        error_class = cls._registry.get(data.get("code", ""), DomainError)
+        return error_class(data.get("message", ""), **(data.get("details") or {}))
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
+
+    def __hash__(self):
+        return hash((type(self), self.message))
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (or is not yours to see)."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class ValidationFailed(DomainError):
+    """The request broke a rule of the receiving context; details name the fields."""
+
+    code = "validation_failed"
+    http_status = 400
+
+
+class Conflict(DomainError):
+    """The request is valid but the current state does not allow it."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class BoundaryUnavailable(Exception):
+    """A call across a boundary failed in transport: refused, timed out, or the far side broke."""
+
+    def __init__(self, boundary: str, reason: str):
+        self.boundary = boundary
+        self.reason = reason
+        super().__init__(f"{boundary} unavailable: {reason}")

@@ -1,0 +1,1 @@
+"""Inventory context: stock per sku and reservations for orders."""

@@ -1,0 +1,112 @@
+"""Inventory's public surface: DTOs, errors, events, the InventoryApi protocol and its factory."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from common.boundaries import boundary_client
+from common.errors import Conflict, DomainError, ValidationFailed
+from outbox.api import Event
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """A quantity of one sku."""
+
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Stock held for one order."""
+
+    reservation_id: str
+    order_id: str
+    status: str
+    lines: tuple[StockLine, ...]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """How many units of a sku can be reserved now."""
+
+    sku: str
+    available: int
+    reserved: int
+
+
+class OutOfStock(DomainError):
+    """Not enough stock to reserve."""
+
+    code = "out_of_stock"
+    http_status = 409
+
+
+class UnknownSku(ValidationFailed):
+    """Inventory keeps no stock for this sku."""
+
+    code = "unknown_sku"
+
+
+class ReservationClosed(Conflict):
+    """The order's reservation was already released; it cannot be reserved again."""
+
+    code = "reservation_closed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemsReserved(Event):
+    """Stock was reserved for an order."""
+
+    name = "inventory.ItemsReserved"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    reservation_id: str
+    lines: tuple[StockLine, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemsReleased(Event):
+    """A reservation was given back to stock."""
+
+    name = "inventory.ItemsReleased"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    reservation_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StockLow(Event):
+    """A sku's free stock fell below its threshold."""
+
+    name = "inventory.StockLow"
+    aggregate_type = "stock"
+    aggregate_field = "sku"
+    sku: str
+    available: int
+    threshold: int
+
+
+class InventoryApi(Protocol):
+    """What other contexts may ask of inventory."""
+
+    def reserve_items(self, *, order_id: str, lines: Sequence[StockLine]) -> Reservation:
+        """Reserve every line or none; idempotent per order. Raises OutOfStock, UnknownSku."""
+
+    def release_items(self, *, order_id: str) -> None:
+        """Give an order's reservation back; idempotent, and a later reserve for it is refused."""
+
+    def get_availability(self, *, skus: Sequence[str]) -> list[Availability]:
+        """Availability of the known skus among `skus`."""
+
+    def restock(self, *, sku: str, quantity: int, reason: str) -> Availability:
+        """Receive `quantity` units of `sku` into stock."""
+
+
+def get_inventory_api() -> InventoryApi:
+    """The InventoryApi over the transport that settings.BOUNDARIES['inventory'] names."""
+    return boundary_client("inventory", {"local": "inventory.transports.local.LocalInventoryApi"})

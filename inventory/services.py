@@ -1,0 +1,118 @@
+"""Inventory's business operations: reserve, release and adjust stock, atomically and safely under concurrency."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from common.errors import ValidationFailed
+from common.ids import parse_uuid
+from outbox.api import publish
+
+from .api import ItemsReleased, ItemsReserved, OutOfStock, ReservationClosed, StockLine, StockLow, UnknownSku
+from .models import Reservation, ReservationLine, StockAdjustment, StockItem
+
+
+def _merged(lines: Sequence[StockLine]) -> list[StockLine]:
+    """One line per sku, in sku order, so concurrent reservations lock rows in the same order."""
+    totals: dict[str, int] = {}
+    for line in lines:
+        if line.quantity <= 0:
+            raise ValidationFailed("quantity must be positive", field="quantity", sku=line.sku)
+        totals[line.sku] = totals.get(line.sku, 0) + line.quantity
+    if not totals:
+        raise ValidationFailed("a reservation needs at least one line", field="lines")
+    return [StockLine(sku, qty) for sku, qty in sorted(totals.items())]
+
+
+def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
+    """Reserve all lines for the order or none. Calling again for the same order returns the same reservation."""
+    order_uuid = parse_uuid(order_id)
+    wanted = _merged(lines)
+    existing = Reservation.objects.filter(order_id=order_uuid).first()
+    if existing is not None:
+        return _existing_reservation(existing)
+    try:
+        with transaction.atomic():
+            reservation = Reservation.objects.create(order_id=order_uuid)
+            for line in wanted:
+                _take(line)
+                ReservationLine.objects.create(reservation=reservation, sku=line.sku, quantity=line.quantity)
+            publish(
+                ItemsReserved(order_id=str(order_uuid), reservation_id=str(reservation.id), lines=tuple(wanted))
+            )
+            _publish_low_stock([line.sku for line in wanted])
+    except IntegrityError:
+        # A concurrent call for the same order won the unique order_id: answer with its reservation.
+        return _existing_reservation(Reservation.objects.get(order_id=order_uuid))
+    return reservation
+
+
+def _existing_reservation(reservation: Reservation) -> Reservation:
+    if reservation.status == Reservation.Status.RELEASED:
+        raise ReservationClosed(
+            "the reservation for this order was released", order_id=str(reservation.order_id)
+        )
+    return reservation
+
+
+def _take(line: StockLine) -> None:
+    # One conditional UPDATE: the row lock and the check happen together, so stock never goes negative.
+    taken = StockItem.objects.filter(sku=line.sku, on_hand__gte=line.quantity).update(
+        on_hand=F("on_hand") - line.quantity, reserved=F("reserved") + line.quantity
+    )
+    if taken:
+        return
+    item = StockItem.objects.filter(sku=line.sku).first()
+    if item is None:
+        raise UnknownSku(f"no stock is kept for sku {line.sku!r}", sku=line.sku)
+    raise OutOfStock(
+        f"only {item.on_hand} of {line.sku!r} available", sku=line.sku, requested=line.quantity,
+        available=item.on_hand,
+    )
+
+
+def _publish_low_stock(skus: list[str]) -> None:
+    for item in StockItem.objects.filter(sku__in=skus):
+        threshold = item.low_stock_threshold
+        if threshold is None:
+            threshold = settings.STOCK_LOW_THRESHOLD
+        if item.on_hand < threshold:
+            publish(StockLow(sku=item.sku, available=item.on_hand, threshold=threshold))
+
+
+def stock_release(*, order_id: str) -> Reservation:
+    """Return an order's reserved stock. Idempotent; releasing an unknown order leaves a tombstone."""
+    order_uuid = parse_uuid(order_id)
+    with transaction.atomic():
+        reservation, created = Reservation.objects.select_for_update().get_or_create(
+            order_id=order_uuid, defaults={"status": Reservation.Status.RELEASED}
+        )
+        if created or reservation.status != Reservation.Status.ACTIVE:
+            return reservation
+        for line in reservation.lines.order_by("sku"):
+            StockItem.objects.filter(sku=line.sku).update(
+                on_hand=F("on_hand") + line.quantity, reserved=F("reserved") - line.quantity
+            )
+        reservation.status = Reservation.Status.RELEASED
+        reservation.save(update_fields=["status", "updated_at"])
+        publish(ItemsReleased(order_id=str(order_uuid), reservation_id=str(reservation.id)))
+    return reservation
+
+
+def stock_adjust(*, sku: str, delta: int, reason: str, actor: str = "") -> StockItem:
+    """Change the free stock of a sku by `delta` and record why; creates the sku on first receipt."""
+    if not reason:
+        raise ValidationFailed("an adjustment needs a reason", field="reason")
+    with transaction.atomic():
+        item, _ = StockItem.objects.select_for_update().get_or_create(sku=sku)
+        if item.on_hand + delta < 0:
+            raise ValidationFailed(
+                f"cannot remove {-delta} of {sku!r}: only {item.on_hand} free", field="delta", sku=sku
+            )
+        StockItem.objects.filter(pk=item.pk).update(on_hand=F("on_hand") + delta)
+        StockAdjustment.objects.create(stock_item=item, delta=delta, reason=reason, actor=actor)
+        item.refresh_from_db()
+    return item

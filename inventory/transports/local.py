@@ -1,0 +1,42 @@
+"""In-process InventoryApi: calls the services directly and returns DTOs, never models."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from common.errors import ValidationFailed
+
+from .. import selectors, services
+from ..api import Availability, Reservation, StockLine
+from ..models import Reservation as ReservationModel
+from ..models import StockItem
+
+
+class LocalInventoryApi:
+    """InventoryApi in the caller's process."""
+
+    def reserve_items(self, *, order_id: str, lines: Sequence[StockLine]) -> Reservation:
+        return _reservation_dto(services.stock_reserve(order_id=order_id, lines=lines))
+
+    def release_items(self, *, order_id: str) -> None:
+        services.stock_release(order_id=order_id)
+
+    def get_availability(self, *, skus: Sequence[str]) -> list[Availability]:
+        return [_availability_dto(item) for item in selectors.stock_availability(skus=skus)]
+
+    def restock(self, *, sku: str, quantity: int, reason: str) -> Availability:
+        if quantity <= 0:
+            raise ValidationFailed("restock quantity must be positive", field="quantity", sku=sku)
+        return _availability_dto(services.stock_adjust(sku=sku, delta=quantity, reason=reason, actor="restock"))
+
+
+def _reservation_dto(reservation: ReservationModel) -> Reservation:
+    return Reservation(
+        reservation_id=str(reservation.id),
+        order_id=str(reservation.order_id),
+        status=reservation.status,
+        lines=tuple(StockLine(line.sku, line.quantity) for line in reservation.lines.order_by("sku")),
+    )
+
+
+def _availability_dto(item: StockItem) -> Availability:
+    return Availability(sku=item.sku, available=item.on_hand, reserved=item.reserved)

@@ -1,0 +1,6 @@
+"""App config for notifications."""
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"

@@ -1,0 +1,48 @@
+"""Sending messages exactly once per dedupe key through Django's email backend."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Notification
+
+
+def notification_send(
+    *, kind: str, dedupe_key: str, recipient: str, subject: str, body: str, order_id: str | None = None
+) -> Notification:
+    """Send one message unless one with the same dedupe key was already sent."""
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                kind=kind, dedupe_key=dedupe_key, recipient=recipient, subject=subject, body=body,
+                order_id=order_id,
+            )
+    except IntegrityError:
+        existing = Notification.objects.get(dedupe_key=dedupe_key)
+        if existing.status != Notification.Status.FAILED:
+            return existing
+        notification = existing
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    except Exception as error:
+        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.FAILED, error=str(error))
+        raise
+    Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
+    notification.refresh_from_db()
+    return notification
+
+
+def order_confirmation_send(
+    *, order_id: str, email: str, total: str, currency: str, lines: list[str]
+) -> Notification:
+    """Tell a customer their order is confirmed; once per order."""
+    body = "\n".join(
+        ["Thank you for your order.", "", *[f"  {line}" for line in lines], "", f"Total: {total} {currency}",
+         f"Order: {order_id}"]
+    )
+    return notification_send(
+        kind="order_confirmation", dedupe_key=f"order_confirmation:{order_id}", recipient=email,
+        subject=f"Your order {str(order_id)[:8]} is confirmed", body=body, order_id=order_id,
+    )

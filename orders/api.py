@@ -1,0 +1,132 @@
+"""Orders' public surface: DTOs, errors, events, the OrdersApi protocol and its factory."""
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from common.boundaries import boundary_client
+from common.errors import Conflict, NotFound
+from common.money import Money
+from outbox.api import Event
+
+PENDING = "pending"
+CONFIRMED = "confirmed"
+CANCELLED = "cancelled"
+CUSTOMER_REQUEST = "customer_request"
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    """A line to order, priced by the caller from the catalog."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Money
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """A line of a placed order."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Money
+    line_total: Money
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order as other contexts see it."""
+
+    order_id: str
+    customer_id: int
+    status: str
+    lines: tuple[OrderLine, ...]
+    total: Money
+    cancel_reason: str
+    cancel_code: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """A slice of a list of orders, newest first, with the full count."""
+
+    orders: tuple[Order, ...]
+    count: int
+
+
+class OrderNotFound(NotFound):
+    """No such order."""
+
+    code = "order_not_found"
+
+
+class OrderNotCancellable(Conflict):
+    """The order can no longer be cancelled."""
+
+    code = "order_not_cancellable"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderPlaced(Event):
+    """A customer placed an order."""
+
+    name = "orders.OrderPlaced"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    customer_id: int
+    lines: tuple[PricedLine, ...]
+    total: Money
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderConfirmed(Event):
+    """An order was reserved, paid and scheduled for shipping."""
+
+    name = "orders.OrderConfirmed"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCancelled(Event):
+    """An order was cancelled, with the reason."""
+
+    name = "orders.OrderCancelled"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    reason: str
+    code: str
+
+
+class OrdersApi(Protocol):
+    """What other contexts may ask of orders."""
+
+    def place_order(
+        self, *, customer_id: int, email: str, lines: Sequence[PricedLine], payment_token: str,
+        shipping_address: str,
+    ) -> Order:
+        """Place an order and run its checkout; the result is confirmed or cancelled with a reason."""
+
+    def get_order(self, *, order_id: str) -> Order:
+        """One order. Raises OrderNotFound."""
+
+    def list_orders(self, *, customer_id: int | None, limit: int, offset: int) -> OrderPage:
+        """Orders of one customer (or of all when customer_id is None), newest first."""
+
+    def cancel_order(self, *, order_id: str, reason: str) -> Order:
+        """Cancel an order, returning its stock and refunding its charge. Raises OrderNotCancellable."""
+
+
+def get_orders_api() -> OrdersApi:
+    """The OrdersApi over the transport that settings.BOUNDARIES['orders'] names."""
+    return boundary_client("orders", {"local": "orders.transports.local.LocalOrdersApi"})

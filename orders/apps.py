@@ -1,0 +1,6 @@
+"""App config for orders."""
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "orders"

@@ -1,0 +1,92 @@
+"""Orders' own state changes: create an order, move it through its statuses, cancel it."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+
+from common.errors import ValidationFailed
+from common.ids import parse_uuid
+from common.money import Money
+from outbox.api import publish
+
+from .api import OrderCancelled, OrderConfirmed, OrderNotFound, OrderPlaced, PricedLine
+from .models import Order, OrderLine
+
+
+def _validate_lines(lines: Sequence[PricedLine]) -> None:
+    if not lines:
+        raise ValidationFailed("an order needs at least one line", field="lines")
+    if len(lines) > settings.ORDER_MAX_LINES:
+        raise ValidationFailed(f"at most {settings.ORDER_MAX_LINES} lines per order", field="lines")
+    skus = [line.sku for line in lines]
+    if len(set(skus)) != len(skus):
+        raise ValidationFailed("each sku may appear once per order", field="lines")
+    currencies = {line.unit_price.currency for line in lines}
+    if len(currencies) != 1:
+        raise ValidationFailed("all lines of an order must share one currency", field="lines")
+    for line in lines:
+        if not 0 < line.quantity <= settings.ORDER_MAX_QUANTITY:
+            raise ValidationFailed(
+                f"quantity must be between 1 and {settings.ORDER_MAX_QUANTITY}", field="quantity", sku=line.sku
+            )
+
+
+def order_create(
+    *, customer_id: int, email: str, lines: Sequence[PricedLine], shipping_address: str
+) -> Order:
+    """Record a new pending order with its lines and server-computed total, and publish OrderPlaced."""
+    _validate_lines(lines)
+    currency = lines[0].unit_price.currency
+    total = sum((line.unit_price * line.quantity for line in lines), Money.zero(currency))
+    with transaction.atomic():
+        order = Order.objects.create(
+            customer_id=customer_id, email=email, currency=currency, total_amount=total.amount,
+            shipping_address=shipping_address,
+        )
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order, sku=line.sku, name=line.name, quantity=line.quantity,
+                unit_price=line.unit_price.amount, line_total=(line.unit_price * line.quantity).amount,
+            )
+            for line in lines
+        )
+        publish(OrderPlaced(order_id=str(order.id), customer_id=customer_id, lines=tuple(lines), total=total))
+    return order
+
+
+def order_get(*, order_id: str) -> Order:
+    """The order, or OrderNotFound (also for ids that are not UUIDs)."""
+    try:
+        return Order.objects.prefetch_related("lines").get(pk=parse_uuid(order_id))
+    except (Order.DoesNotExist, ValidationFailed):
+        raise OrderNotFound("no such order", order_id=str(order_id)) from None
+
+
+def order_advance(*, order: Order, status: str) -> Order:
+    """Record a checkout step reached (reserved, paid)."""
+    Order.objects.filter(pk=order.pk).update(status=status)
+    order.status = status
+    return order
+
+
+def order_confirm(*, order: Order) -> Order:
+    """Mark the order confirmed and publish OrderConfirmed."""
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.CONFIRMED)
+        publish(OrderConfirmed(order_id=str(order.id)))
+    order.status = Order.Status.CONFIRMED
+    return order
+
+
+def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:
+    """Mark the order cancelled with a reason and publish OrderCancelled; once only."""
+    with transaction.atomic():
+        changed = Order.objects.filter(pk=order.pk).exclude(status=Order.Status.CANCELLED).update(
+            status=Order.Status.CANCELLED, cancel_reason=reason[:200], cancel_code=code
+        )
+        if changed:
+            publish(OrderCancelled(order_id=str(order.id), reason=reason[:200], code=code))
+    order.refresh_from_db()
+    return order

@@ -1,0 +1,54 @@
+"""In-process OrdersApi: calls the services directly and returns DTOs."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from common.money import Money
+
+from .. import checkout, services
+from ..api import Order, OrderLine, OrderPage, PricedLine
+from ..models import Order as OrderModel
+
+
+class LocalOrdersApi:
+    """OrdersApi in the caller's process."""
+
+    def place_order(
+        self, *, customer_id: int, email: str, lines: Sequence[PricedLine], payment_token: str,
+        shipping_address: str,
+    ) -> Order:
+        order = services.order_create(
+            customer_id=customer_id, email=email, lines=lines, shipping_address=shipping_address
+        )
+        return order_dto(checkout.order_checkout(order=order, payment_token=payment_token))
+
+    def get_order(self, *, order_id: str) -> Order:
+        return order_dto(services.order_get(order_id=order_id))
+
+    def list_orders(self, *, customer_id: int | None, limit: int, offset: int) -> OrderPage:
+        orders = OrderModel.objects.prefetch_related("lines")
+        if customer_id is not None:
+            orders = orders.filter(customer_id=customer_id)
+        return OrderPage(
+            orders=tuple(order_dto(order) for order in orders[offset : offset + limit]), count=orders.count()
+        )
+
+    def cancel_order(self, *, order_id: str, reason: str) -> Order:
+        order = services.order_get(order_id=order_id)
+        return order_dto(checkout.order_cancel(order=order, reason=reason))
+
+
+def order_dto(order: OrderModel) -> Order:
+    """The public form of an order."""
+    lines = tuple(
+        OrderLine(
+            sku=line.sku, name=line.name, quantity=line.quantity,
+            unit_price=Money(line.unit_price, order.currency), line_total=Money(line.line_total, order.currency),
+        )
+        for line in order.lines.all()
+    )
+    return Order(
+        order_id=str(order.id), customer_id=order.customer_id, status=order.status, lines=lines,
+        total=Money(order.total_amount, order.currency), cancel_reason=order.cancel_reason, cancel_code=order.cancel_code,
+        created_at=order.created_at, updated_at=order.updated_at,
+    )

@@ -1,0 +1,1 @@
+"""The event machinery: events written in the business transaction, delivered later."""

@@ -1,0 +1,1 @@
+"""Payments context: charges and refunds through a (simulated) payment provider."""

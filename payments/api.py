@@ -1,0 +1,88 @@
+"""Payments' public surface: DTOs, errors, events, the PaymentsApi protocol and its factory."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from common.boundaries import boundary_client
+from common.errors import DomainError
+from common.money import Money
+from outbox.api import Event
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A charge for an order, and what became of it."""
+
+    payment_id: str
+    order_id: str
+    amount: Money
+    status: str
+    provider_ref: str
+
+
+class PaymentDeclined(DomainError):
+    """The provider refused the charge (card declined, insufficient funds, fraud rule)."""
+
+    code = "payment_declined"
+    http_status = 402
+
+
+class PaymentProviderUnavailable(DomainError):
+    """The payment provider failed to answer; nothing was charged, and trying later may work."""
+
+    code = "payment_provider_unavailable"
+    http_status = 503
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentProcessed(Event):
+    """An order was charged."""
+
+    name = "payments.PaymentProcessed"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    payment_id: str
+    amount: Money
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentFailed(Event):
+    """A charge for an order was declined."""
+
+    name = "payments.PaymentFailed"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentRefunded(Event):
+    """An order's charge was refunded."""
+
+    name = "payments.PaymentRefunded"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    payment_id: str
+    amount: Money
+
+
+class PaymentsApi(Protocol):
+    """What other contexts may ask of payments."""
+
+    def charge(self, *, order_id: str, amount: Money, payment_token: str) -> Payment:
+        """Charge an order once; a repeated call returns the first successful charge. Raises PaymentDeclined."""
+
+    def refund(self, *, order_id: str) -> Payment | None:
+        """Refund an order's charge; idempotent; None when nothing was charged."""
+
+    def get_payment(self, *, order_id: str) -> Payment | None:
+        """The successful charge of an order, if any."""
+
+
+def get_payments_api() -> PaymentsApi:
+    """The PaymentsApi over the transport that settings.BOUNDARIES['payments'] names."""
+    return boundary_client("payments", {"local": "payments.transports.local.LocalPaymentsApi"})

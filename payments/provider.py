@@ -1,0 +1,53 @@
+"""A simulated payment provider whose declines, latency and failures come from settings.PAYMENT_PROVIDER."""
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+
+from common.money import Money
+
+from .api import PaymentDeclined, PaymentProviderUnavailable
+
+
+@dataclass(frozen=True)
+class ProviderCharge:
+    """The provider's answer to a successful charge."""
+
+    reference: str
+
+
+def _config() -> dict:
+    return settings.PAYMENT_PROVIDER
+
+
+def _behave_like_a_network() -> None:
+    config = _config()
+    latency_ms = config.get("latency_ms", 0)
+    if latency_ms:
+        time.sleep(latency_ms / 1000)
+    if random.random() < config.get("failure_rate", 0.0):
+        raise PaymentProviderUnavailable("the payment provider did not answer")
+
+
+def provider_charge(*, idempotency_key: str, amount: Money, payment_token: str) -> ProviderCharge:
+    """Charge a card token; raises PaymentDeclined or PaymentProviderUnavailable."""
+    _behave_like_a_network()
+    config = _config()
+    reason = config.get("decline_tokens", {}).get(payment_token)
+    if reason:
+        raise PaymentDeclined(f"card declined: {reason}", reason=reason)
+    limit = config.get("decline_over_amount")
+    if limit is not None and amount.amount > Decimal(str(limit)):
+        raise PaymentDeclined(f"amount over the {limit} limit", reason="amount_over_limit")
+    # A real provider dedupes on the idempotency key; the reference is derived from it the same way.
+    return ProviderCharge(reference=f"ch_{uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex[:20]}")
+
+
+def provider_refund(*, reference: str) -> None:
+    """Refund a charge by its provider reference."""
+    _behave_like_a_network()

@@ -1,0 +1,77 @@
+"""Payments' business operations: charge once per order, refund idempotently."""
+from __future__ import annotations
+
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from common.errors import ValidationFailed
+from common.ids import parse_uuid
+from common.money import Money
+from outbox.api import publish
+
+from .api import PaymentDeclined, PaymentFailed, PaymentProcessed, PaymentRefunded
+from .models import Payment
+from .provider import provider_charge, provider_refund
+
+
+
+def payment_successful(*, order_id: str) -> Payment | None:
+    """The charged or refunded payment of an order, if any."""
+    return Payment.objects.filter(
+        order_id=parse_uuid(order_id), status__in=[Payment.Status.CHARGED, Payment.Status.REFUNDED]
+    ).first()
+
+
+def payment_charge(*, order_id: str, amount: Money, payment_token: str) -> Payment:
+    """Charge the order unless it was already charged; a decline is recorded and raised."""
+    order_uuid = parse_uuid(order_id)
+    if amount.amount <= 0:
+        raise ValidationFailed("amount must be positive", field="amount")
+    existing = payment_successful(order_id=order_id)
+    if existing is not None:
+        return existing
+    try:
+        charge = provider_charge(idempotency_key=f"order:{order_uuid}", amount=amount, payment_token=payment_token)
+    except PaymentDeclined as declined:
+        with transaction.atomic():
+            Payment.objects.create(
+                order_id=order_uuid, amount=amount.amount, currency=amount.currency,
+                status=Payment.Status.DECLINED, decline_reason=declined.details.get("reason", ""),
+            )
+            publish(PaymentFailed(order_id=str(order_uuid), reason=declined.details.get("reason", "declined")))
+        raise
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                order_id=order_uuid, amount=amount.amount, currency=amount.currency,
+                status=Payment.Status.CHARGED, provider_ref=charge.reference,
+            )
+            publish(PaymentProcessed(order_id=str(order_uuid), payment_id=str(payment.id), amount=amount))
+    except IntegrityError:
+        # A concurrent charge for the same order won; the provider deduped on the same key.
+        return payment_successful(order_id=order_id)
+    return payment
+
+
+def payment_refund(*, order_id: str) -> Payment | None:
+    """Refund the order's charge; refunding again, or an order never charged, changes nothing."""
+    order_uuid = parse_uuid(order_id)
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(order_id=order_uuid, status__in=[Payment.Status.CHARGED, Payment.Status.REFUNDED])
+            .first()
+        )
+        if payment is None or payment.status == Payment.Status.REFUNDED:
+            return payment
+        provider_refund(reference=payment.provider_ref)
+        payment.status = Payment.Status.REFUNDED
+        payment.refunded_at = timezone.now()
+        payment.save(update_fields=["status", "refunded_at"])
+        publish(
+            PaymentRefunded(
+                order_id=str(order_uuid), payment_id=str(payment.id), amount=Money(payment.amount, payment.currency)
+            )
+        )
+    return payment

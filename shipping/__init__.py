@@ -1,0 +1,1 @@
+"""Shipping context: shipments scheduled for paid orders."""

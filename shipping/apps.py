@@ -1,0 +1,6 @@
+"""App config for shipping."""
+from django.apps import AppConfig
+
+
+class ShippingConfig(AppConfig):
+    name = "shipping"

@@ -1,0 +1,1 @@
+"""Shop context: the product catalog and the customer-facing storefront API."""

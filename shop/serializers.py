@@ -1,0 +1,105 @@
+"""Storefront request validation and response shapes."""
+from django.conf import settings
+from rest_framework import serializers
+
+from .models import Product
+
+
+class MoneySerializer(serializers.Serializer):
+    """An amount as a decimal string, never a float, and its currency."""
+
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    currency = serializers.CharField()
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A catalog product with its price and how many can be ordered now (null when unknown)."""
+
+    price = MoneySerializer(read_only=True)
+    available = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "description", "price", "available"]
+
+    def get_available(self, product) -> int | None:
+        return self.context.get("availability", {}).get(product.sku)
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    """Units of a sku that can be ordered now."""
+
+    sku = serializers.CharField()
+    available = serializers.IntegerField()
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    """One line of a new order: which sku and how many. Any price sent is ignored."""
+
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1)
+
+    def validate_quantity(self, value):
+        if value > settings.ORDER_MAX_QUANTITY:
+            raise serializers.ValidationError(f"Ensure this value is less than or equal to {settings.ORDER_MAX_QUANTITY}.")
+        return value
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    """A new order: lines of active catalog skus, a payment token and where to ship."""
+
+    lines = OrderLineInputSerializer(many=True, allow_empty=False)
+    payment_token = serializers.CharField(max_length=100, default="tok_visa")
+    shipping_address = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+    def validate_lines(self, lines):
+        if len(lines) > settings.ORDER_MAX_LINES:
+            raise serializers.ValidationError(f"Ensure this field has no more than {settings.ORDER_MAX_LINES} lines.")
+        skus = [line["sku"] for line in lines]
+        products = {p.sku: p for p in Product.objects.filter(sku__in=skus, active=True)}
+        seen: set[str] = set()
+        errors, failed = [], False
+        for line in lines:
+            error = {}
+            if line["sku"] not in products:
+                error["sku"] = [f"Unknown or inactive product {line['sku']!r}."]
+            elif line["sku"] in seen:
+                error["sku"] = [f"Product {line['sku']!r} appears in more than one line; merge them."]
+            seen.add(line["sku"])
+            errors.append(error)
+            failed = failed or bool(error)
+        if failed:
+            raise serializers.ValidationError(errors)
+        if len({p.price_currency for p in products.values()}) > 1:
+            raise serializers.ValidationError("All products of one order must be priced in one currency.")
+        self.context["products"] = products
+        return lines
+
+
+class OrderLineSerializer(serializers.Serializer):
+    """A line of an order, at the catalog price it was ordered at."""
+
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneySerializer()
+    line_total = MoneySerializer()
+
+
+class OrderSerializer(serializers.Serializer):
+    """An order as its customer sees it."""
+
+    order_id = serializers.CharField()
+    status = serializers.CharField()
+    lines = OrderLineSerializer(many=True)
+    total = MoneySerializer()
+    cancel_reason = serializers.CharField()
+    cancel_code = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    """Why the customer cancels."""
+
+    reason = serializers.CharField(max_length=200, default="cancelled by customer")

@@ -1,0 +1,98 @@
+"""Fixtures shared by every test: a small catalog with stock, customers, and API clients."""
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from rest_framework.test import APIClient
+
+from inventory.api import get_inventory_api
+from orders.api import PricedLine
+from common.money import Money
+
+CATALOG = {
+    # sku: (name, price, stock)
+    "MUG": ("Mug", "12.50", 10),
+    "TEE": ("Tee", "24.00", 5),
+    "LAST": ("Last one", "99.99", 1),
+}
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def catalog(db):
+    """Products MUG, TEE, LAST in the catalog with 10, 5 and 1 units in stock."""
+    from shop.models import Product
+
+    inventory = get_inventory_api()
+    for sku, (name, price, stock) in CATALOG.items():
+        Product.objects.create(sku=sku, name=name, price_amount=Decimal(price))
+        inventory.restock(sku=sku, quantity=stock, reason="test")
+    return CATALOG
+
+
+def priced(sku: str, quantity: int) -> PricedLine:
+    """A PricedLine for a catalog sku, at its catalog price."""
+    name, price, _ = CATALOG[sku]
+    return PricedLine(sku=sku, name=name, quantity=quantity, unit_price=Money(Decimal(price)))
+
+
+def stock_of(sku: str):
+    """(on_hand, reserved, sold) of a sku, read straight from inventory's table."""
+    from inventory.models import StockItem
+
+    item = StockItem.objects.get(sku=sku)
+    return item.on_hand, item.reserved, item.sold
+
+
+@pytest.fixture
+def customer(db):
+    return get_user_model().objects.create_user("carol", "carol@example.com", "carol-pass")
+
+
+@pytest.fixture
+def other_customer(db):
+    return get_user_model().objects.create_user("dave", "dave@example.com", "dave-pass")
+
+
+@pytest.fixture
+def staff(db):
+    return get_user_model().objects.create_user("sam", "sam@example.com", "sam-pass", is_staff=True)
+
+
+@pytest.fixture
+def api(customer):
+    """An API client signed in as `customer` with a real auth token."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=customer).key}")
+    return client
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def eager_celery():
+    """Run Celery commands in the calling process (for tests that are not about the worker)."""
+    from config.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: register every context's tasks
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
+
+
+def place_order_via_api(user, sku: str, quantity: int) -> dict:
+    """Place an order through the storefront API as `user`; returns the response JSON."""
+    response = client_for(user).post("/api/orders/", {"lines": [{"sku": sku, "quantity": quantity}]}, format="json")
+    assert response.status_code in (201, 402, 409), response.content
+    return response.json()

@@ -1,0 +1,44 @@
+"""The order confirmation is a Celery command handled by a real worker process over a real broker."""
+import pytest
+from django.conf import settings
+
+from notifications.models import Notification
+from tests.conftest import client_for
+from tests.processes import celery_worker, wait_for
+
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def real_broker():
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("set CELERY_BROKER_URL=redis://... (scripts/test does) to run worker tests")
+
+
+def test_worker_sends_one_confirmation_per_order(real_broker, catalog, customer):
+    response = client_for(customer).post("/api/orders/", {"lines": [{"sku": "MUG", "quantity": 1}]}, format="json")
+    assert response.status_code == 201
+    order_id = response.json()["order_id"]
+
+    with celery_worker():
+        sent = wait_for(
+            lambda: Notification.objects.filter(order_id=order_id, status="sent").first(), timeout=60,
+            message="the worker to send the confirmation",
+        )
+    assert sent.kind == "order_confirmation"
+    assert sent.recipient == "carol@example.com"
+    assert "12.50 EUR" in sent.body
+
+
+def test_running_the_command_twice_sends_one_email(catalog):
+    from notifications.tasks import send_order_confirmation
+
+    kwargs = dict(order_id="5d1d1f7e-51a8-4d38-9b0e-7c1c2a3b4c5d", email="x@example.com", total="1.00",
+                  currency="EUR", lines=["1 x thing"])
+    first = send_order_confirmation.apply(kwargs=kwargs).get()
+    second = send_order_confirmation.apply(kwargs=kwargs).get()
+    assert first == second
+    assert Notification.objects.count() == 1
+    from django.core import mail
+
+    assert len(mail.outbox) == 1

@@ -1,0 +1,79 @@
+"""Starting and stopping real processes (Celery workers, servers) for tests, always by PID."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_database_url() -> str:
+    """A DATABASE_URL that reaches the database this test run is using."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def child_env(**extra) -> dict:
+    """The environment for a process that must share this test run's database and queues."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": test_database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def running(args: list[str], *, log_name: str, env: dict | None = None):
+    """Run `args` in its own process group for the duration of the block; stop it by PID after."""
+    log_path = ROOT / "var" / f"{log_name}-{os.getpid()}.log"
+    log = open(log_path, "w")
+    process = subprocess.Popen(args, cwd=ROOT, env=env or child_env(), stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+        log.close()
+
+
+@contextmanager
+def celery_worker(*, concurrency: int = 1, log_name: str = "worker"):
+    """A real Celery worker on this run's queue."""
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
+            f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "-Q", settings.CELERY_TASK_DEFAULT_QUEUE]
+    with running(args, log_name=log_name) as process:
+        yield process
+
+
+def wait_for(predicate, *, timeout: float, interval: float = 0.1, message: str = "condition"):
+    """Poll `predicate` until it is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

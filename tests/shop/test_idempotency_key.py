@@ -1,0 +1,99 @@
+"""POST /api/orders/ with an Idempotency-Key follows Stripe's rules."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+
+from orders.models import Order
+from shop.models import IdempotencyRecord
+from tests.conftest import client_for, on_postgres, stock_of
+
+BODY = {"lines": [{"sku": "MUG", "quantity": 1}]}
+
+
+@pytest.mark.django_db
+def test_same_key_and_body_replays_the_first_response(catalog, customer):
+    client = client_for(customer)
+    first = client.post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    second = client.post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+    assert stock_of("MUG") == (9, 1, 0)
+
+
+@pytest.mark.django_db
+def test_a_failed_outcome_is_replayed_too(catalog, customer):
+    client = client_for(customer)
+    body = {"lines": [{"sku": "LAST", "quantity": 5}]}
+    first = client.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-oos")
+    second = client.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-oos")
+    assert first.status_code == second.status_code == 409
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_same_key_with_another_body_is_a_422(catalog, customer):
+    client = client_for(customer)
+    client.post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    other = client.post("/api/orders/", {"lines": [{"sku": "MUG", "quantity": 2}]}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="k-2")
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_keys_are_scoped_per_customer(catalog, customer, other_customer):
+    client_for(customer).post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    response = client_for(other_customer).post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response.headers
+    assert Order.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_bad_input_does_not_burn_the_key(catalog, customer):
+    client = client_for(customer)
+    bad = client.post("/api/orders/", {"lines": []}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    assert bad.status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+    good = client.post("/api/orders/", {"lines": []} | BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    # Same key, different body from the failed attempt: allowed, since nothing was stored.
+    assert good.status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["", "   ", "x" * 256])
+def test_malformed_keys_are_a_400(catalog, customer, key):
+    response = client_for(customer).post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()
+    assert not Order.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_one_key_create_one_order(catalog, customer):
+    if not on_postgres():
+        pytest.skip("needs PostgreSQL for real concurrent transactions")
+    barrier = threading.Barrier(8)
+
+    def post(_):
+        try:
+            barrier.wait(timeout=10)
+            return client_for(customer).post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="race")
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(post, range(8)))
+    codes = sorted(r.status_code for r in responses)
+    assert Order.objects.count() == 1
+    assert set(codes) <= {201, 409}
+    assert 201 in codes
+    conflicts = [r.json()["code"] for r in responses if r.status_code == 409]
+    assert set(conflicts) <= {"idempotency_key_in_progress"}
+    assert stock_of("MUG") == (9, 1, 0)
