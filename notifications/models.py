@@ -26,3 +26,20 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+class OrderActivity(models.Model):
+    """Something that happened to an order, as notifications heard of it (e.g. orders.OrderPlaced)."""
+
+    order_id = models.UUIDField(db_index=True)
+    event_name = models.CharField(max_length=100)
+    summary = models.CharField(max_length=200)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name_plural = "order activities"
+
+    def __str__(self):
+        return f"{self.event_name} for order {self.order_id}"

@@ -6,7 +6,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import Notification
+from .models import Notification, OrderActivity
 
 
 def notification_send(
@@ -46,3 +46,22 @@ def order_confirmation_send(
         kind="order_confirmation", dedupe_key=f"order_confirmation:{order_id}", recipient=email,
         subject=f"Your order {str(order_id)[:8]} is confirmed", body=body, order_id=order_id,
     )
+
+
+def order_activity_record(*, order_id: str, event_name: str, occurred_at, summary: str) -> OrderActivity:
+    """Record that something happened to an order."""
+    return OrderActivity.objects.create(
+        order_id=order_id, event_name=event_name, occurred_at=occurred_at, summary=summary[:200]
+    )
+
+
+def stock_low_alert(*, sku: str, available: int, threshold: int, event_id: str) -> list[Notification]:
+    """Email every address in settings.STAFF_ALERT_EMAILS that `sku` fell below its threshold."""
+    return [
+        notification_send(
+            kind="stock_low", dedupe_key=f"stock_low:{event_id}:{recipient}", recipient=recipient,
+            subject=f"Stock low: {sku}",
+            body=f"Only {available} of {sku} left (threshold {threshold}). Time to reorder.",
+        )
+        for recipient in settings.STAFF_ALERT_EMAILS
+    ]

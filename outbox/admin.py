@@ -1,18 +1,95 @@
-"""Admin for stored events."""
-from django.contrib import admin
+"""Admin for messages and their deliveries: filters, payloads, replay and retry, and the outbox lag."""
+from django.contrib import admin, messages
+from django.db.models import Min
+from django.utils import timezone
 
-from .models import OutboxEvent
+from common.admin_utils import ReadOnlyAdminMixin, ReadOnlyInline
+
+from .models import Delivery, InboxRecord, OutboxEvent
+from .wake import wake_now
+
+
+def delivery_stats() -> dict:
+    """Counts of pending (not yet done: pending, in flight, failed) and dead deliveries, and the outbox lag."""
+    waiting = Delivery.objects.filter(status__in=[Delivery.Status.PENDING, Delivery.Status.IN_FLIGHT,
+                                                  Delivery.Status.FAILED])
+    oldest = waiting.aggregate(oldest=Min("created_at"))["oldest"]
+    undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(oldest=Min("created_at"))["oldest"]
+    oldest = min([t for t in (oldest, undispatched) if t is not None], default=None)
+    return {
+        "pending": waiting.count(),
+        "undispatched": OutboxEvent.objects.filter(dispatched_at__isnull=True).count(),
+        "dead": Delivery.objects.filter(status=Delivery.Status.DEAD).count(),
+        "lag_seconds": round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0.0,
+    }
+
+
+class DeliveryInline(ReadOnlyInline):
+    model = Delivery
+    fields = ("subscriber", "status", "attempts", "next_attempt_at", "last_error", "done_at")
+    readonly_fields = fields
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "version", "aggregate_type", "aggregate_id", "occurred_at")
-    list_filter = ("name", "aggregate_type")
+class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "name", "version", "aggregate_type", "aggregate_id", "occurred_at", "dispatched_at")
+    list_filter = ("name", "aggregate_type", ("dispatched_at", admin.EmptyFieldListFilter))
     search_fields = ("aggregate_id", "event_id")
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+    inlines = [DeliveryInline]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+class _Actions:
+    def _reset(self, request, queryset, statuses, *, fresh: bool, verb: str):
+        changes = {"status": Delivery.Status.PENDING, "next_attempt_at": timezone.now(), "leased_until": None,
+                   "updated_at": timezone.now()}
+        if fresh:
+            changes["attempts"] = 0
+        count = queryset.filter(status__in=statuses).update(**changes)
+        wake_now()
+        self.message_user(request, f"{count} deliveries {verb}", messages.SUCCESS if count else messages.WARNING)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(_Actions, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "event_name", "subscriber", "status", "attempts", "next_attempt_at", "short_error",
+                    "created_at")
+    list_filter = ("status", "subscriber", "event__name")
+    search_fields = ("event__aggregate_id", "event__event_id", "subscriber")
+    list_select_related = ("event",)
+    readonly_fields = ("event", "subscriber", "status", "ordered", "aggregate_key", "attempts", "next_attempt_at",
+                       "leased_until", "last_error", "created_at", "updated_at", "done_at", "payload", "headers")
+    actions = ["replay", "retry_now"]
+
+    @admin.display(description="event", ordering="event__name")
+    def event_name(self, obj):
+        return f"{obj.event.name} v{obj.event.version}"
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        return (obj.last_error.strip().splitlines() or [""])[-1][:80]
+
+    def payload(self, obj):
+        return obj.event.payload
+
+    def headers(self, obj):
+        return obj.event.headers
+
+    @admin.action(description="Replay selected dead or failed deliveries (attempts start again)")
+    def replay(self, request, queryset):
+        self._reset(request, queryset, [Delivery.Status.DEAD, Delivery.Status.FAILED], fresh=True, verb="replayed")
+
+    @admin.action(description="Retry selected failed or pending deliveries now")
+    def retry_now(self, request, queryset):
+        self._reset(request, queryset, [Delivery.Status.FAILED, Delivery.Status.PENDING], fresh=False,
+                    verb="due now")
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "outbox_stats": delivery_stats()})
+
+
+@admin.register(InboxRecord)
+class InboxRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("processed_at", "event_id", "subscriber")
+    list_filter = ("subscriber",)
+    search_fields = ("event_id",)

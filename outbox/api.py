@@ -1,4 +1,4 @@
-"""The outbox's public surface: the Event base class and publish(), which writes in the caller's transaction."""
+"""The outbox's public surface: messages, the envelope, publish()/send(), subscribing by name, and upcasting."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,8 +6,16 @@ import uuid
 from datetime import datetime
 from typing import ClassVar
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
+
+from .envelope import Envelope, current_headers, message_context
+from .registry import Subscriber, queue_for, subscriber, subscribers_for, upcaster
+
+__all__ = [
+    "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "current_headers",
+    "message_context", "publish", "queue_for", "send", "subscriber", "subscribers_for", "upcaster",
+]
 
 
 class OutsideTransaction(RuntimeError):
@@ -15,8 +23,8 @@ class OutsideTransaction(RuntimeError):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Event:
-    """Something that happened: a small record of ids and values, named in the past tense."""
+class Message:
+    """A record stored in the outbox: a stable name and version, and small fields of ids and values."""
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
@@ -27,7 +35,7 @@ class Event:
     occurred_at: datetime = dataclasses.field(default_factory=timezone.now)
 
     def payload(self) -> dict:
-        """The event's own fields, without the envelope."""
+        """The message's own fields, without the envelope."""
         data = dataclasses.asdict(self)
         data.pop("event_id")
         data.pop("occurred_at")
@@ -35,13 +43,24 @@ class Event:
 
     @property
     def aggregate_id(self) -> str:
-        """The id of the aggregate the event is about."""
+        """The id of the aggregate the message is about."""
         return str(getattr(self, self.aggregate_field))
 
 
-def publish(event: Event, *, headers: dict | None = None) -> None:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Event(Message):
+    """Something that happened, named in the past tense; any number of subscribers react to it."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Command(Message):
+    """Something to do, named in the imperative; exactly one context handles it."""
+
+
+def publish(event: Message, *, headers: dict | None = None) -> None:
     """Write `event` to the outbox inside the caller's transaction; refuse when there is none."""
     from .models import OutboxEvent
+    from .wake import wake_after_commit
 
     if not connection.in_atomic_block:
         raise OutsideTransaction(f"publish({event.name}) must run inside transaction.atomic()")
@@ -52,6 +71,13 @@ def publish(event: Event, *, headers: dict | None = None) -> None:
         aggregate_type=event.aggregate_type,
         aggregate_id=event.aggregate_id,
         payload=event.payload(),
-        headers=headers or {},
+        headers={**current_headers(), **(headers or {})},
         occurred_at=event.occurred_at,
     )
+    wake_after_commit()
+
+
+def send(command: Command, *, headers: dict | None = None) -> None:
+    """Store a command for its one handler, in the caller's transaction (opened here if there is none)."""
+    with transaction.atomic():
+        publish(command, headers=headers)

@@ -5,7 +5,7 @@ from common.admin_utils import ReadOnlyAdminMixin
 from common.errors import DomainError
 
 from . import services
-from .models import Payment
+from .models import Invoice, Payment
 
 
 @admin.register(Payment)
@@ -24,3 +24,9 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"{payment}: {error}", messages.ERROR)
             else:
                 self.message_user(request, f"refunded {payment}", messages.SUCCESS)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("number", "order_id", "customer_id", "amount", "currency", "created_at")
+    search_fields = ("order_id",)

@@ -70,6 +70,18 @@ class PaymentRefunded(Event):
     amount: Money
 
 
+@dataclass(frozen=True, kw_only=True)
+class InvoiceCreated(Event):
+    """An order was invoiced."""
+
+    name = "payments.InvoiceCreated"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    invoice_id: str
+    amount: Money
+
+
 class PaymentsApi(Protocol):
     """What other contexts may ask of payments."""
 

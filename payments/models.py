@@ -36,3 +36,24 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.amount} {self.currency} for order {self.order_id} ({self.status})"
+
+
+class Invoice(models.Model):
+    """The invoice of an order, created when the order is placed (one per order)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order_id = models.UUIDField(unique=True)
+    customer_id = models.BigIntegerField(db_index=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def number(self) -> str:
+        return f"INV-{str(self.id)[:8].upper()}"
+
+    def __str__(self):
+        return f"{self.number}: {self.amount} {self.currency} for order {self.order_id}"

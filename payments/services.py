@@ -10,8 +10,8 @@ from common.ids import parse_uuid
 from common.money import Money
 from outbox.api import publish
 
-from .api import PaymentDeclined, PaymentFailed, PaymentProcessed, PaymentRefunded
-from .models import Payment
+from .api import InvoiceCreated, PaymentDeclined, PaymentFailed, PaymentProcessed, PaymentRefunded
+from .models import Invoice, Payment
 from .provider import provider_charge, provider_refund
 
 
@@ -75,3 +75,15 @@ def payment_refund(*, order_id: str) -> Payment | None:
             )
         )
     return payment
+
+
+def invoice_create(*, order_id: str, customer_id: int, total: Money) -> Invoice:
+    """Invoice an order and publish InvoiceCreated; once per order."""
+    order_uuid = parse_uuid(order_id)
+    with transaction.atomic():
+        invoice, created = Invoice.objects.get_or_create(
+            order_id=order_uuid, defaults={"customer_id": customer_id, "amount": total.amount, "currency": total.currency}
+        )
+        if created:
+            publish(InvoiceCreated(order_id=str(order_uuid), invoice_id=str(invoice.id), amount=total))
+    return invoice

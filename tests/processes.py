@@ -58,13 +58,27 @@ def running(args: list[str], *, log_name: str, env: dict | None = None):
         log.close()
 
 
+def all_queues() -> str:
+    """This run's default queue and every context's handler queue, comma-separated for `celery -Q`."""
+    from outbox.registry import all_subscribers
+
+    return ",".join([settings.CELERY_TASK_DEFAULT_QUEUE, *sorted({s.queue for s in all_subscribers()})])
+
+
 @contextmanager
-def celery_worker(*, concurrency: int = 1, log_name: str = "worker"):
-    """A real Celery worker on this run's queue."""
+def celery_worker(*, concurrency: int = 1, log_name: str = "worker", env: dict | None = None):
+    """A real Celery worker on this run's queues (the default one and every context's)."""
     args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
             f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-Q", settings.CELERY_TASK_DEFAULT_QUEUE]
-    with running(args, log_name=log_name) as process:
+            "-Q", all_queues()]
+    with running(args, log_name=log_name, env=env) as process:
+        yield process
+
+
+@contextmanager
+def relay(*, log_name: str = "relay", env: dict | None = None):
+    """A real `manage.py relay_outbox` process on this run's database."""
+    with running([sys.executable, "manage.py", "relay_outbox"], log_name=log_name, env=env) as process:
         yield process
 
 

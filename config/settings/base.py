@@ -133,6 +133,33 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 
+# --- Outbox: events and commands delivered reliably (see README "Events") -----------------------
+OUTBOX = {
+    "BATCH_SIZE": int(os.environ.get("OUTBOX_BATCH_SIZE", "500")),  # messages (and deliveries) per relay cycle
+    "TASK_BATCH": int(os.environ.get("OUTBOX_TASK_BATCH", "100")),  # deliveries per Celery message
+    # An in-flight delivery whose worker never finished is handed out again after this (the inbox dedupes).
+    "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "300")),
+    "POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "1")),  # the relay's cycle when nothing wakes it
+    "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),  # then the delivery is dead-lettered
+    "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "2")),  # doubled per attempt
+    "RETRY_MAX_SECONDS": 600.0,
+    "RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "7")),  # done work older than this is pruned
+    "QUEUE_PREFIX": "",  # each context's handlers run on the Celery queue "<prefix><context>"
+    "WAKE": os.environ.get("OUTBOX_WAKE", "auto"),  # postgres (LISTEN/NOTIFY) | redis (pub/sub) | poll
+}
+MIDDLEWARE.append("outbox.middleware.MessageContextMiddleware")  # correlation id per request
+# Redis redelivers an unacknowledged message only after this; no countdown/ETA may exceed it (it would
+# run twice). Retries of deliveries wait in the database (next_attempt_at), never in the broker.
+CELERY_REDIS_VISIBILITY_TIMEOUT = 3600
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_REDIS_VISIBILITY_TIMEOUT}
+CELERY_DB_REUSE_MAX = 1000  # else Celery's Django fixup closes the connection around every task
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay-safety-net": {"task": "outbox.relay", "schedule": 30.0},
+    "outbox-prune": {"task": "outbox.prune", "schedule": 3600.0},
+}
+
 # --- Boundaries between contexts -------------------------------------------------------------
 # Per boundary: which transport carries calls into that context. Read when called.
 BOUNDARIES = {

@@ -10,9 +10,21 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_RESULT_BACKEND = "django-db"
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60} if CELERY_BROKER_URL.startswith("redis") else {}
 # A queue of this run's own, so workers started by tests never take another run's messages.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", f"shop-test-{os.getpid()}")
+# Each context's queue is this run's too; short leases and backoffs so crash tests recover in seconds.
+OUTBOX = {
+    **OUTBOX,  # noqa: F405
+    "QUEUE_PREFIX": f"{CELERY_TASK_DEFAULT_QUEUE}.",
+    "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "5")),
+    "POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "0.5")),
+    "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "3")),
+    "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "0.2")),
+}
+CELERY_BEAT_SCHEDULE = {}
+# A subscriber added without touching the publisher (loyalty points), and probes for the delivery tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.loyalty"]  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so worker processes started by tests see the same test database.

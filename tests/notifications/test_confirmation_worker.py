@@ -1,10 +1,10 @@
-"""The order confirmation is a Celery command handled by a real worker process over a real broker."""
+"""The order confirmation is a command stored in the outbox, relayed and handled by real processes."""
 import pytest
 from django.conf import settings
 
 from notifications.models import Notification
 from tests.conftest import client_for
-from tests.processes import celery_worker, wait_for
+from tests.processes import celery_worker, relay, wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -20,9 +20,9 @@ def test_worker_sends_one_confirmation_per_order(real_broker, catalog, customer)
     assert response.status_code == 201
     order_id = response.json()["order_id"]
 
-    with celery_worker():
+    with relay(), celery_worker():
         sent = wait_for(
-            lambda: Notification.objects.filter(order_id=order_id, status="sent").first(), timeout=60,
+            lambda: Notification.objects.filter(order_id=order_id, status="sent").first(), timeout=30,
             message="the worker to send the confirmation",
         )
     assert sent.kind == "order_confirmation"

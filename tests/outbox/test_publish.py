@@ -32,4 +32,5 @@ def test_a_committed_change_stores_the_event_with_its_envelope():
     assert (stored.event_id, stored.name, stored.version) == (event.event_id, "orders.OrderConfirmed", 1)
     assert (stored.aggregate_type, stored.aggregate_id) == ("order", "o-3")
     assert stored.payload == {"order_id": "o-3"}
-    assert stored.headers == {"correlation_id": "c-1"}
+    assert stored.headers["correlation_id"] == "c-1"
+    assert stored.headers["traceparent"].startswith("00-")

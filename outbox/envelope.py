@@ -1,0 +1,71 @@
+"""The envelope a subscriber receives (name, version, ids, headers, payload) and the headers' context."""
+from __future__ import annotations
+
+import contextvars
+import secrets
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("outbox_message_context", default=None)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A stored message as a subscriber sees it: plain values only, never a Python class of the publisher."""
+
+    event_id: uuid.UUID
+    name: str
+    version: int
+    aggregate_type: str
+    aggregate_id: str
+    occurred_at: datetime
+    payload: dict
+    headers: dict = field(default_factory=dict)
+    sequence: int = 0  # the outbox row id: increases with publication order
+
+    @property
+    def correlation_id(self) -> str | None:
+        """The id shared by every message caused, directly or not, by one request."""
+        return self.headers.get("correlation_id")
+
+    @property
+    def causation_id(self) -> str | None:
+        """The id of the message whose handling published this one, if any."""
+        return self.headers.get("causation_id")
+
+    @property
+    def traceparent(self) -> str | None:
+        """W3C trace context of the publisher."""
+        return self.headers.get("traceparent")
+
+
+def _traceparent(trace_id: str | None = None) -> str:
+    return f"00-{trace_id or secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def current_headers() -> dict:
+    """Headers for a message published now: the surrounding request's or handled message's ids."""
+    context = _context.get()
+    if context is None:
+        return {"correlation_id": str(uuid.uuid4()), "traceparent": _traceparent()}
+    headers = {"correlation_id": context["correlation_id"], "traceparent": _traceparent(context["trace_id"])}
+    if context.get("causation_id"):
+        headers["causation_id"] = context["causation_id"]
+    return headers
+
+
+@contextmanager
+def message_context(*, correlation_id: str | None = None, causation_id: str | None = None,
+                    traceparent: str | None = None):
+    """Within the block, published messages carry these ids (a new correlation id when none is given)."""
+    parts = (traceparent or "").split("-")
+    trace_id = parts[1] if len(parts) == 4 and len(parts[1]) == 32 else secrets.token_hex(16)
+    token = _context.set({
+        "correlation_id": correlation_id or str(uuid.uuid4()), "causation_id": causation_id, "trace_id": trace_id,
+    })
+    try:
+        yield
+    finally:
+        _context.reset(token)

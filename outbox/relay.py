@@ -1,0 +1,165 @@
+"""The relay: fan stored messages out to per-subscriber deliveries, claim due ones, hand them to Celery."""
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import Delivery, OutboxEvent
+from .registry import subscriber_named, subscribers_for
+from .wake import Listener
+
+logger = logging.getLogger(__name__)
+DELIVER_TASK = "outbox.deliver"
+
+
+def _db_time(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _skip_locked() -> str:
+    # Several relays at once on PostgreSQL; SQLite has one writer at a time (and no FOR UPDATE at all).
+    return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+
+
+def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
+    """Create the deliveries of up to `batch` undispatched messages: (messages taken, deliveries in flight)."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
+    with transaction.atomic():
+        # No id watermark: a row committed late with a lower id is simply still NULL here, and is taken then.
+        events = list(
+            OutboxEvent.objects.filter(dispatched_at__isnull=True).order_by("id")
+            .select_for_update(skip_locked=True).only("id", "name", "aggregate_type", "aggregate_id")[:batch]
+        )
+        if not events:
+            return 0, []
+        deliveries = [
+            Delivery(
+                event_id=event.id, subscriber=subscriber.name, ordered=subscriber.ordered,
+                aggregate_key=f"{event.aggregate_type}:{event.aggregate_id}"[:120], next_attempt_at=now,
+                # Unordered ones go straight out; ordered ones wait for claim() to check their turn.
+                status=Delivery.Status.PENDING if subscriber.ordered else Delivery.Status.IN_FLIGHT,
+                leased_until=None if subscriber.ordered else lease,
+            )
+            for event in events for subscriber in subscribers_for(event.name)
+        ]
+        Delivery.objects.bulk_create(deliveries)
+        OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
+    return len(events), [(d.id, d.subscriber) for d in deliveries if d.status == Delivery.Status.IN_FLIGHT]
+
+
+CLAIM_SQL = """
+UPDATE outbox_delivery SET status = 'in_flight', leased_until = %(lease)s, updated_at = %(now)s
+WHERE id IN (
+  SELECT d.id FROM outbox_delivery d
+  WHERE ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= %(now)s)
+         OR (d.status = 'in_flight' AND d.leased_until < %(now)s))
+    AND (NOT d.ordered OR (
+      NOT EXISTS (SELECT 1 FROM outbox_delivery p
+                  WHERE p.ordered AND p.subscriber = d.subscriber AND p.aggregate_key = d.aggregate_key
+                    AND p.event_id < d.event_id AND p.status NOT IN ('done', 'dead'))
+      AND NOT EXISTS (SELECT 1 FROM outbox_outboxevent e
+                      WHERE e.dispatched_at IS NULL AND e.id < d.event_id
+                        AND e.aggregate_type || ':' || e.aggregate_id = d.aggregate_key)))
+  ORDER BY d.id LIMIT %(batch)s{skip_locked})
+RETURNING id, subscriber
+"""
+
+
+def claim(*, batch: int) -> list[tuple[int, str]]:
+    """Lease up to `batch` due deliveries: new ordered ones whose turn came, retries due, expired leases."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL.format(skip_locked=_skip_locked()),
+                       {"now": _db_time(now), "lease": _db_time(lease), "batch": batch})
+        return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
+def hand_off(claimed: list[tuple[int, str]]) -> int:
+    """Send the leased deliveries to their subscribers' queues, several per message; un-lease them on failure."""
+    by_subscriber: dict[str, list[int]] = defaultdict(list)
+    for delivery_id, subscriber in claimed:
+        by_subscriber[subscriber].append(delivery_id)
+    size = settings.OUTBOX["TASK_BATCH"]
+    app = current_app
+    sent: list[int] = []
+    try:
+        with app.producer_or_acquire() as producer:
+            for name, ids in by_subscriber.items():
+                try:
+                    queue = subscriber_named(name).queue
+                except LookupError:
+                    logger.error("deliveries %s name an unknown subscriber %r; left in flight", ids, name)
+                    continue
+                for start in range(0, len(ids), size):
+                    chunk = ids[start:start + size]
+                    app.send_task(DELIVER_TASK, args=[name, chunk], queue=queue, routing_key=queue,
+                                  producer=producer, retry=False)
+                    sent.extend(chunk)
+    except Exception:
+        unsent = [delivery_id for delivery_id, _ in claimed if delivery_id not in set(sent)]
+        Delivery.objects.filter(id__in=unsent, status=Delivery.Status.IN_FLIGHT).update(
+            status=Delivery.Status.PENDING, leased_until=None, next_attempt_at=timezone.now()
+        )
+        raise
+    return len(sent)
+
+
+def relay_once(*, batch: int | None = None) -> int:
+    """One relay cycle; how much it did (messages fanned out plus deliveries claimed), 0 when idle."""
+    batch = batch or settings.OUTBOX["BATCH_SIZE"]
+    taken, in_flight = fan_out(batch=batch)
+    hand_off(in_flight)
+    claimed = claim(batch=batch)
+    hand_off(claimed)
+    return taken + len(claimed)
+
+
+def relay_until_idle(*, batch: int | None = None, max_cycles: int = 1000) -> int:
+    """Relay cycles until one finds nothing to do; the total work done."""
+    total = 0
+    for _ in range(max_cycles):
+        done = relay_once(batch=batch)
+        total += done
+        if not done:
+            break
+    return total
+
+
+class Relay:
+    """The long-running relay: a cycle on every wake-up, and at least every POLL_SECONDS."""
+
+    def __init__(self):
+        self.stopping = False
+        self.listener: Listener | None = None
+
+    def stop(self, *args) -> None:
+        self.stopping = True
+        if self.listener is not None:
+            self.listener.interrupt()
+
+    def run(self) -> None:
+        self.listener = Listener().open()
+        logger.info("relay started (wake-up: %s)", self.listener.mode)
+        try:
+            while not self.stopping:
+                try:
+                    relay_until_idle()
+                except Exception:
+                    logger.exception("relay cycle failed; trying again shortly")
+                    connection.close()  # a broken connection is reopened by the next query
+                    time.sleep(min(1.0, settings.OUTBOX["POLL_SECONDS"]))
+                if self.stopping:
+                    break
+                self.listener.wait(settings.OUTBOX["POLL_SECONDS"])
+        finally:
+            self.listener.close()
+            logger.info("relay stopped")

@@ -1,0 +1,14 @@
+"""Payments' subscribers: billing reacts to orders placed (the seed's BillingService)."""
+from common.money import Money
+from outbox.api import Envelope, subscriber
+
+from . import services
+
+
+@subscriber("orders.OrderPlaced")
+def create_invoice(envelope: Envelope) -> None:
+    """Invoice every order placed."""
+    services.invoice_create(
+        order_id=envelope.payload["order_id"], customer_id=envelope.payload["customer_id"],
+        total=Money.from_dict(envelope.payload["total"]),
+    )

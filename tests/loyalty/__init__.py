@@ -1,0 +1,1 @@
+"""A context added later (loyalty points) plus probe subscribers for the delivery tests; test profile only."""

@@ -1,0 +1,38 @@
+"""Messages published by the tests (the publisher here is the test itself)."""
+from dataclasses import dataclass
+
+from outbox.api import Event
+
+
+@dataclass(frozen=True, kw_only=True)
+class Probe(Event):
+    """A probe for ordered delivery: sleeps or fails when asked."""
+
+    name = "tests.Probe"
+    aggregate_type = "probe"
+    aggregate_field = "key"
+    key: str
+    n: int
+    sleep: float = 0.0
+    fail: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bench(Event):
+    """A message for the benchmark and the bulk tests: one unordered subscriber."""
+
+    name = "tests.Bench"
+    aggregate_type = "bench"
+    aggregate_field = "key"
+    key: str
+    n: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Poison(Event):
+    """A message whose handler always fails."""
+
+    name = "tests.Poison"
+    aggregate_type = "poison"
+    aggregate_field = "key"
+    key: str

@@ -1,0 +1,61 @@
+"""Loyalty's subscriber to orders.OrderPlaced (orders untouched), and probes used by the tests."""
+import os
+import time
+from decimal import Decimal
+
+from outbox.api import Envelope, subscriber, upcaster
+
+from .models import PointsAward, ProbeEffect
+
+
+@subscriber("orders.OrderPlaced")
+def award_points(envelope: Envelope) -> None:
+    """One point per whole unit of the order's total."""
+    payload = envelope.payload
+    PointsAward.objects.create(order_id=payload["order_id"], customer_id=payload["customer_id"],
+                               points=int(Decimal(payload["total"]["amount"])))
+
+
+def record_effect(envelope_or_payload, subscriber_name: str, event_id) -> None:
+    """The effect shared by the probe subscribers and the benchmark's plain Celery task."""
+    payload = envelope_or_payload
+    ProbeEffect.objects.create(event_id=event_id, subscriber=subscriber_name, key=payload["key"], n=payload["n"],
+                               started_at=payload.get("_started", time.time()), pid=os.getpid())
+
+
+@subscriber("tests.Probe", ordered=True)
+def probe(envelope: Envelope) -> None:
+    """Ordered per key; sleeps (to be killed mid-handler) or fails when the message asks."""
+    started = time.time()
+    if envelope.payload.get("sleep"):
+        time.sleep(envelope.payload["sleep"])
+    if envelope.payload.get("fail"):
+        raise RuntimeError("probe asked to fail")
+    record_effect({**envelope.payload, "_started": started}, "loyalty.probe", envelope.event_id)
+
+
+@subscriber("tests.Bench")
+def bench(envelope: Envelope) -> None:
+    """Unordered: records one effect row."""
+    record_effect({**envelope.payload, "_started": time.time()}, "loyalty.bench", envelope.event_id)
+
+
+@subscriber("tests.Poison", max_attempts=3)
+def poison(envelope: Envelope) -> None:
+    """Always fails."""
+    raise ValueError(f"poisoned message {envelope.payload['key']}")
+
+
+@upcaster("tests.Versioned", from_version=1)
+def versioned_v1_to_v2(payload: dict) -> dict:
+    """v2 split `name` into first and last."""
+    first, _, last = payload.pop("name").partition(" ")
+    return {**payload, "first": first, "last": last}
+
+
+@subscriber("tests.Versioned", version=2)
+def versioned(envelope: Envelope) -> None:
+    """Reads v2 only; v1 messages arrive upcast."""
+    ProbeEffect.objects.create(event_id=envelope.event_id, subscriber="loyalty.versioned",
+                               key=f"{envelope.payload['first']}|{envelope.payload['last']}|v{envelope.version}",
+                               n=envelope.version, started_at=time.time(), pid=os.getpid())
