@@ -1,0 +1,51 @@
+"""Retention prunes delivered work only: pending, in-flight, failed, dead and undispatched work stays."""
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from outbox.api import publish
+from outbox.models import Delivery, InboxRecord, OutboxEvent
+from tests.conftest import deliver_outbox
+from tests.loyalty.events import Bench
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_retention_never_deletes_undelivered_work():
+    with transaction.atomic():
+        for n in range(7):
+            publish(Bench(key=f"k{n}", n=n))
+    deliver_outbox()
+    events = list(OutboxEvent.objects.order_by("id"))
+    statuses = ["done", "done", "pending", "in_flight", "failed", "dead"]
+    for event, status in zip(events, statuses):
+        Delivery.objects.filter(event=event).update(status=status)
+    # A second subscriber still waiting on the first event keeps that event (only its done delivery goes).
+    Delivery.objects.create(event=events[0], subscriber="loyalty.other", status="pending", aggregate_key="x",
+                            next_attempt_at=timezone.now())
+    OutboxEvent.objects.filter(pk=events[6].pk).update(dispatched_at=None)
+    Delivery.objects.filter(event=events[6]).delete()  # never fanned out
+    old = timezone.now() - timedelta(days=30)
+    OutboxEvent.objects.update(created_at=old, occurred_at=old)
+    OutboxEvent.objects.exclude(dispatched_at=None).update(dispatched_at=old)
+    Delivery.objects.update(created_at=old, done_at=old)
+    InboxRecord.objects.update(processed_at=old)
+
+    call_command("prune_outbox", "--older-than-days", "7")
+
+    assert set(OutboxEvent.objects.values_list("id", flat=True)) == {e.id for e in events if e is not events[1]}
+    assert sorted(Delivery.objects.values_list("status", flat=True)) == sorted(
+        ["pending", "pending", "in_flight", "failed", "dead"]
+    )
+    assert InboxRecord.objects.count() == 0
+
+
+def test_recent_done_work_is_kept():
+    with transaction.atomic():
+        publish(Bench(key="k", n=1))
+    deliver_outbox()
+    call_command("prune_outbox")
+    assert OutboxEvent.objects.count() == Delivery.objects.filter(status="done").count() == 1
