@@ -12,6 +12,7 @@ from common.money import Money
 from outbox.api import Event
 
 PENDING = "pending"
+PAYMENT_PENDING = "payment_pending"
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
 CUSTOMER_REQUEST = "customer_request"

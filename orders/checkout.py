@@ -1,8 +1,13 @@
-"""The in-process checkout: reserve stock, charge, schedule the shipment, confirm; undo what a failure leaves."""
+"""The in-process checkout: reserve stock, charge, schedule the shipment, confirm; undo what a failure leaves.
+
+When payments does not answer in time (or its breaker is open) the order is not failed: it is
+accepted as payment pending and the orders.complete_payment command finishes the charge later.
+"""
 from __future__ import annotations
 
 import logging
 
+from celery import current_app
 from django.db import transaction
 
 from common.errors import BoundaryUnavailable, DomainError
@@ -17,27 +22,60 @@ from .api import CUSTOMER_REQUEST, OrderNotCancellable
 from .models import Order
 
 logger = logging.getLogger(__name__)
+PAYMENT_UNAVAILABLE = "payment_unavailable"
 
 
 def order_checkout(*, order: Order, payment_token: str) -> Order:
-    """Drive a pending order to confirmed, or to cancelled with the reason and nothing left held or charged."""
+    """Drive a pending order to confirmed, payment pending, or cancelled with nothing left held or charged."""
     order_id = str(order.id)
-    lines = list(order.lines.all())
     try:
         get_inventory_api().reserve_items(
-            order_id=order_id, lines=[StockLine(line.sku, line.quantity) for line in lines]
+            order_id=order_id, lines=[StockLine(line.sku, line.quantity) for line in order.lines.all()]
         )
     except (DomainError, BoundaryUnavailable) as error:
         # release leaves a tombstone, so a reservation that lands late after a timeout is refused.
         _release_quietly(order_id)
         return services.order_mark_cancelled(order=order, reason=_reason("stock", error), code=_code(error))
     services.order_advance(order=order, status=Order.Status.RESERVED)
+    try:
+        return _charge_and_complete(order, payment_token)
+    except BoundaryUnavailable:
+        # Payments is slow or its breaker is open: accept the order now, charge it in the background.
+        with transaction.atomic():
+            services.order_defer_payment(order=order, payment_token=payment_token)
+            signature = current_app.signature("orders.complete_payment", kwargs={"order_id": order_id})
+            transaction.on_commit(signature.apply_async, robust=True)
+        return order
 
+
+def order_complete_payment(*, order_id: str) -> Order:
+    """Finish the charge of a payment-pending order; raises BoundaryUnavailable while payments is away."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Order.Status.PAYMENT_PENDING:
+            return order  # done already (this command may run twice)
+    return _charge_and_complete(order, order.payment_token)
+
+
+def order_give_up_payment(*, order_id: str) -> Order:
+    """Cancel a payment-pending order whose charge never got through: refund anything that landed, free the stock."""
+    order = Order.objects.get(pk=order_id)
+    if order.status != Order.Status.PAYMENT_PENDING:
+        return order
+    get_payments_api().refund(order_id=order_id)  # a charge that timed out may still have happened
+    get_inventory_api().release_items(order_id=order_id)
+    return services.order_mark_cancelled(
+        order=order, reason="payment could not be completed in time", code=PAYMENT_UNAVAILABLE
+    )
+
+
+def _charge_and_complete(order: Order, payment_token: str) -> Order:
+    order_id = str(order.id)
     try:
         get_payments_api().charge(
             order_id=order_id, amount=Money(order.total_amount, order.currency), payment_token=payment_token
         )
-    except (DomainError, BoundaryUnavailable) as error:
+    except DomainError as error:
         _release_quietly(order_id)
         return services.order_mark_cancelled(order=order, reason=_reason("payment", error), code=_code(error))
     services.order_advance(order=order, status=Order.Status.PAID)
@@ -50,13 +88,14 @@ def order_checkout(*, order: Order, payment_token: str) -> Order:
         return order
 
     with transaction.atomic():
-        services.order_confirm(order=order)
-        send_order_confirmation(
-            SendOrderConfirmation(
-                order_id=order_id, email=order.email, total=str(order.total_amount), currency=order.currency,
-                lines=tuple(f"{line.quantity} x {line.name} ({line.sku}) @ {line.unit_price}" for line in lines),
+        if services.order_confirm(order=order):
+            lines = order.lines.all()
+            send_order_confirmation(
+                SendOrderConfirmation(
+                    order_id=order_id, email=order.email, total=str(order.total_amount), currency=order.currency,
+                    lines=tuple(f"{line.quantity} x {line.name} ({line.sku}) @ {line.unit_price}" for line in lines),
+                )
             )
-        )
     return order
 
 

@@ -13,6 +13,7 @@ class Order(models.Model):
     class Status(models.TextChoices):
         PENDING = api.PENDING, "pending (checkout running)"
         RESERVED = "reserved", "stock reserved"
+        PAYMENT_PENDING = api.PAYMENT_PENDING, "payment pending (charge will be retried)"
         PAID = "paid", "paid"
         CONFIRMED = api.CONFIRMED, "confirmed"
         CANCELLED = api.CANCELLED, "cancelled"
@@ -24,6 +25,9 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     shipping_address = models.TextField(blank=True)
+    payment_token = models.CharField(
+        max_length=100, blank=True, help_text="Kept only while a charge is pending, to complete it later."
+    )
     cancel_reason = models.CharField(max_length=200, blank=True)
     cancel_code = models.CharField(max_length=50, blank=True, help_text="The error code that cancelled it.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -71,12 +71,21 @@ def order_advance(*, order: Order, status: str) -> Order:
     return order
 
 
-def order_confirm(*, order: Order) -> Order:
-    """Mark the order confirmed and publish OrderConfirmed."""
-    with transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.CONFIRMED)
+def order_confirm(*, order: Order) -> bool:
+    """Mark the order confirmed and publish OrderConfirmed; False when it already was (nothing done)."""
+    changed = Order.objects.filter(pk=order.pk).exclude(status=Order.Status.CONFIRMED).update(
+        status=Order.Status.CONFIRMED, payment_token=""
+    )
+    if changed:
         publish(OrderConfirmed(order_id=str(order.id)))
     order.status = Order.Status.CONFIRMED
+    return bool(changed)
+
+
+def order_defer_payment(*, order: Order, payment_token: str) -> Order:
+    """Accept the order with its charge still to do: keep the token and mark it payment pending."""
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAYMENT_PENDING, payment_token=payment_token)
+    order.status, order.payment_token = Order.Status.PAYMENT_PENDING, payment_token
     return order
 
 
@@ -84,7 +93,7 @@ def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:
     """Mark the order cancelled with a reason and publish OrderCancelled; once only."""
     with transaction.atomic():
         changed = Order.objects.filter(pk=order.pk).exclude(status=Order.Status.CANCELLED).update(
-            status=Order.Status.CANCELLED, cancel_reason=reason[:200], cancel_code=code
+            status=Order.Status.CANCELLED, cancel_reason=reason[:200], cancel_code=code, payment_token=""
         )
         if changed:
             publish(OrderCancelled(order_id=str(order.id), reason=reason[:200], code=code))

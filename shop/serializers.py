@@ -30,7 +30,7 @@ class AvailabilitySerializer(serializers.Serializer):
     """Units of a sku that can be ordered now."""
 
     sku = serializers.CharField()
-    available = serializers.IntegerField()
+    available = serializers.IntegerField(allow_null=True, help_text="null while inventory is unreachable")
 
 
 class OrderLineInputSerializer(serializers.Serializer):
