@@ -59,7 +59,7 @@ def order_create(
 def order_get(*, order_id: str) -> Order:
     """The order, or OrderNotFound (also for ids that are not UUIDs)."""
     try:
-        return Order.objects.prefetch_related("lines").get(pk=parse_uuid(order_id))
+        return Order.objects.prefetch_related("lines", "saga__log").get(pk=parse_uuid(order_id))
     except (Order.DoesNotExist, ValidationFailed):
         raise OrderNotFound("no such order", order_id=str(order_id)) from None
 
@@ -74,7 +74,7 @@ def order_advance(*, order: Order, status: str) -> Order:
 def order_confirm(*, order: Order) -> bool:
     """Mark the order confirmed and publish OrderConfirmed; False when it already was (nothing done)."""
     changed = Order.objects.filter(pk=order.pk).exclude(status=Order.Status.CONFIRMED).update(
-        status=Order.Status.CONFIRMED, payment_token=""
+        status=Order.Status.CONFIRMED
     )
     if changed:
         publish(OrderConfirmed(order_id=str(order.id)))
@@ -82,18 +82,11 @@ def order_confirm(*, order: Order) -> bool:
     return bool(changed)
 
 
-def order_defer_payment(*, order: Order, payment_token: str) -> Order:
-    """Accept the order with its charge still to do: keep the token and mark it payment pending."""
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAYMENT_PENDING, payment_token=payment_token)
-    order.status, order.payment_token = Order.Status.PAYMENT_PENDING, payment_token
-    return order
-
-
 def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:
     """Mark the order cancelled with a reason and publish OrderCancelled; once only."""
     with transaction.atomic():
         changed = Order.objects.filter(pk=order.pk).exclude(status=Order.Status.CANCELLED).update(
-            status=Order.Status.CANCELLED, cancel_reason=reason[:200], cancel_code=code, payment_token=""
+            status=Order.Status.CANCELLED, cancel_reason=reason[:200], cancel_code=code
         )
         if changed:
             publish(OrderCancelled(order_id=str(order.id), reason=reason[:200], code=code))

@@ -9,7 +9,7 @@ from tests.conftest import place_order_via_api, stock_of
 
 pytestmark = pytest.mark.django_db
 CONTEXTS = ["shop", "orders", "inventory", "payments", "shipping", "notifications", "outbox"]
-INLINE_ONLY = {"orders.OrderLine", "inventory.ReservationLine"}  # shown inside their parent's page
+INLINE_ONLY = {"orders.OrderLine", "inventory.ReservationLine", "orders.SagaStep"}  # shown inside their parent's page
 
 
 def admin_models():

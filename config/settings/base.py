@@ -187,8 +187,13 @@ RESILIENCE = {
     "fault_refresh_seconds": 1.0,
 }
 
-# The orders.complete_payment command: how long to keep trying a charge before cancelling the order.
-PAYMENT_COMPLETION = {"max_attempts": 12, "backoff_initial": 1.0, "backoff_max": 60.0}
+# The checkout saga (orders/saga.py): seconds a step may take before the saga counts as stuck,
+# how many times to try a charge that cannot be made now before compensating, and the backoff
+# between tries (capped far below the Redis visibility timeout, so no countdown is delivered twice).
+CHECKOUT_SAGA = {"step_deadline": 30.0, "charge_attempts": 12, "backoff_initial": 1.0, "backoff_max": 60.0}
+CELERY_BEAT_SCHEDULE = {
+    "resume-stuck-sagas": {"task": "orders.resume_stuck_sagas", "schedule": 15.0},
+}
 
 # --- The simulated payment provider ----------------------------------------------------------
 PAYMENT_PROVIDER = {

@@ -52,38 +52,37 @@ def test_the_pending_charge_completes_when_payments_is_back(
         for callback in callbacks:
             callback()
     order = Order.objects.get(pk=order_id)
-    assert (order.status, order.payment_token) == ("confirmed", "")
+    assert (order.status, order.saga.state, order.saga.payment_token) == ("confirmed", "completed", "")
     assert Payment.objects.get(order_id=order_id).status == "charged"
     assert Shipment.objects.filter(order_id=order_id).count() == 1
     assert len(mail.outbox) == 1
     assert client_for(customer).get(f"/api/orders/{order_id}/").json()["status"] == "confirmed"
 
 
-def test_completing_twice_charges_and_confirms_once(catalog, customer, payments_fault, eager_celery,
-                                                    django_capture_on_commit_callbacks):
-    from orders.tasks import complete_payment
+def test_resuming_twice_charges_and_confirms_once(catalog, customer, payments_fault, eager_celery,
+                                                  django_capture_on_commit_callbacks):
+    from orders.tasks import resume_saga
 
     payments_fault({"abort": {"percentage": 100, "http_status": 503}})
     order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
     payments_fault(None)
     with django_capture_on_commit_callbacks(execute=True):
-        complete_payment.apply(kwargs={"order_id": order_id}).get()
-        complete_payment.apply(kwargs={"order_id": order_id}).get()
+        assert resume_saga.apply(kwargs={"order_id": order_id}).get() == "confirmed"
+        assert resume_saga.apply(kwargs={"order_id": order_id}).get() == "confirmed"
     assert Payment.objects.filter(order_id=order_id, status="charged").count() == 1
     assert len(mail.outbox) == 1
 
 
 def test_payments_down_for_good_cancels_and_returns_the_stock(catalog, customer, payments_fault, settings,
-                                                               eager_celery):
-    from orders.tasks import complete_payment
-
-    settings.PAYMENT_COMPLETION = {"max_attempts": 2, "backoff_initial": 0, "backoff_max": 0}
-    payments_fault({"abort": {"percentage": 100, "http_status": 503}}, idempotent=False)
-    order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
-    # The refund that giving up needs must get through: only the charge is broken.
-    result = complete_payment.apply(kwargs={"order_id": order_id})
-    assert result.get() == "cancelled"
+                                                               eager_celery, django_capture_on_commit_callbacks):
+    settings.CHECKOUT_SAGA = {**settings.CHECKOUT_SAGA, "charge_attempts": 3, "backoff_initial": 0}
+    payments_fault({"abort": {"percentage": 100, "http_status": 503}})
+    # Each try schedules the next; eagerly, they run one after another until the saga gives up.
+    # The refund that giving up needs gets through: only the charge is broken.
+    with django_capture_on_commit_callbacks(execute=True):
+        order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
     order = Order.objects.get(pk=order_id)
+    assert order.saga.attempts == 3 or order.saga.state == "compensated"
     assert (order.status, order.cancel_code) == ("cancelled", "payment_unavailable")
     assert stock_of("MUG") == (10, 0, 0)
 
