@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
+from .resilience.proxy import ResilientClient
+
 
 def boundary_config(name: str) -> dict:
     """The settings of one boundary, read when called (so override_settings is honoured)."""
@@ -27,7 +29,8 @@ def boundary_client(name: str, implementations: dict[str, str]):
     key = (name, path, repr(sorted(config.items())))
     client = _clients.get(key)
     if client is None:
-        client = _clients.setdefault(key, import_string(path)(**config))
+        # Every transport, the in-process one too, goes through the same policy layer.
+        client = _clients.setdefault(key, ResilientClient(name, import_string(path)(**config)))
     return client
 
 

@@ -62,7 +62,16 @@ class Conflict(DomainError):
 class BoundaryUnavailable(Exception):
     """A call across a boundary failed in transport: refused, timed out, or the far side broke."""
 
-    def __init__(self, boundary: str, reason: str):
+    retryable = True  # worth another try, if the operation is safe to repeat
+
+    def __init__(self, boundary: str, reason: str, *, http_status: int | None = None,
+                 grpc_status: str | None = None):
         self.boundary = boundary
         self.reason = reason
+        self.http_status = http_status
+        self.grpc_status = grpc_status
         super().__init__(f"{boundary} unavailable: {reason}")
+
+
+class BoundaryTimeout(BoundaryUnavailable):
+    """The call did not finish before its deadline."""

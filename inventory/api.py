@@ -107,6 +107,11 @@ class InventoryApi(Protocol):
         """Receive `quantity` units of `sku` into stock."""
 
 
+def availability_unknown(*, error: Exception, skus: Sequence[str]) -> list[Availability]:
+    """Fallback while inventory is unreachable: no figures, so the storefront shows "unknown"."""
+    return []
+
+
 def get_inventory_api() -> InventoryApi:
     """The InventoryApi over the transport that settings.BOUNDARIES['inventory'] names."""
     return boundary_client("inventory", {"local": "inventory.transports.local.LocalInventoryApi"})

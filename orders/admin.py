@@ -4,8 +4,10 @@ from django.contrib import admin, messages
 from common.admin_utils import ReadOnlyAdminMixin, ReadOnlyInline
 from common.errors import BoundaryUnavailable, DomainError
 
-from . import checkout
-from .models import Order, OrderLine
+from django.utils.html import format_html, format_html_join
+
+from . import checkout, saga
+from .models import CheckoutSaga, Order, OrderLine, SagaStep
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -21,6 +23,20 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [OrderLineInline]
     actions = ["cancel_orders"]
+    readonly_fields = ("checkout_log",)
+
+    @admin.display(description="Checkout (saga steps and compensations)")
+    def checkout_log(self, order):
+        steps = SagaStep.objects.filter(saga_id=order.pk)
+        if not steps:
+            return "no saga"
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>#{}</td><td>{}</td><td>{}</td></tr>",
+            ((s.started_at.strftime("%H:%M:%S.%f")[:-3], s.kind, s.name, s.attempt, s.outcome, s.error)
+             for s in steps),
+        )
+        return format_html("<table><tr><th>at</th><th>kind</th><th>step</th><th>try</th><th>outcome</th>"
+                           "<th>error</th></tr>{}</table>", rows)
 
     @admin.action(description="Cancel selected orders (refund and return stock)")
     def cancel_orders(self, request, queryset):
@@ -31,3 +47,25 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"{order}: {error}", messages.ERROR)
             else:
                 self.message_user(request, f"{order}: cancelled", messages.SUCCESS)
+
+
+class SagaStepInline(ReadOnlyInline):
+    model = SagaStep
+    fields = ("started_at", "finished_at", "kind", "name", "attempt", "outcome", "error")
+    readonly_fields = fields
+
+
+@admin.register(CheckoutSaga)
+class CheckoutSagaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("order", "state", "step", "attempts", "waiting", "deadline", "updated_at")
+    list_filter = ("state", "step", "waiting")
+    search_fields = ("order__id",)
+    exclude = ("payment_token",)
+    inlines = [SagaStepInline]
+    actions = ["resume_now"]
+
+    @admin.action(description="Resume selected sagas now (if nobody runs them)")
+    def resume_now(self, request, queryset):
+        for checkout_saga in queryset:
+            order = saga.saga_resume(order_id=str(checkout_saga.pk))
+            self.message_user(request, f"{order}: {order.status}")

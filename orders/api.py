@@ -12,6 +12,7 @@ from common.money import Money
 from outbox.api import Event
 
 PENDING = "pending"
+PAYMENT_PENDING = "payment_pending"
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
 CUSTOMER_REQUEST = "customer_request"
@@ -39,6 +40,17 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened in an order's checkout: a saga step or compensation, or an event."""
+
+    at: datetime.datetime
+    kind: str
+    name: str
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Order:
     """An order as other contexts see it."""
 
@@ -51,6 +63,7 @@ class Order:
     cancel_code: str
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    timeline: tuple[TimelineEntry, ...] = ()
 
 
 @dataclass(frozen=True)

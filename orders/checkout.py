@@ -1,71 +1,27 @@
-"""The in-process checkout: reserve stock, charge, schedule the shipment, confirm; undo what a failure leaves."""
+"""Cancelling an order on request; placing one runs the checkout saga (orders/saga.py)."""
 from __future__ import annotations
 
-import logging
-
-from django.db import transaction
-
-from common.errors import BoundaryUnavailable, DomainError
-from common.money import Money
-from inventory.api import StockLine, get_inventory_api
-from notifications.api import SendOrderConfirmation, send_order_confirmation
-from payments.api import PaymentDeclined, get_payments_api
+from common.errors import DomainError
+from inventory.api import get_inventory_api
+from payments.api import get_payments_api
 from shipping.api import get_shipping_api
 
-from . import services
+from . import saga, services
 from .api import CUSTOMER_REQUEST, OrderNotCancellable
-from .models import Order
-
-logger = logging.getLogger(__name__)
-
-
-def order_checkout(*, order: Order, payment_token: str) -> Order:
-    """Drive a pending order to confirmed, or to cancelled with the reason and nothing left held or charged."""
-    order_id = str(order.id)
-    lines = list(order.lines.all())
-    try:
-        get_inventory_api().reserve_items(
-            order_id=order_id, lines=[StockLine(line.sku, line.quantity) for line in lines]
-        )
-    except (DomainError, BoundaryUnavailable) as error:
-        # release leaves a tombstone, so a reservation that lands late after a timeout is refused.
-        _release_quietly(order_id)
-        return services.order_mark_cancelled(order=order, reason=_reason("stock", error), code=_code(error))
-    services.order_advance(order=order, status=Order.Status.RESERVED)
-
-    try:
-        get_payments_api().charge(
-            order_id=order_id, amount=Money(order.total_amount, order.currency), payment_token=payment_token
-        )
-    except (DomainError, BoundaryUnavailable) as error:
-        _release_quietly(order_id)
-        return services.order_mark_cancelled(order=order, reason=_reason("payment", error), code=_code(error))
-    services.order_advance(order=order, status=Order.Status.PAID)
-
-    try:
-        get_shipping_api().schedule_shipment(order_id=order_id, address=order.shipping_address)
-    except (DomainError, BoundaryUnavailable):
-        # Past the charge the order only moves forward; it stays paid until shipping is scheduled.
-        logger.exception("order %s paid but its shipment could not be scheduled yet", order_id)
-        return order
-
-    with transaction.atomic():
-        services.order_confirm(order=order)
-        send_order_confirmation(
-            SendOrderConfirmation(
-                order_id=order_id, email=order.email, total=str(order.total_amount), currency=order.currency,
-                lines=tuple(f"{line.quantity} x {line.name} ({line.sku}) @ {line.unit_price}" for line in lines),
-            )
-        )
-    return order
+from .models import CheckoutSaga, Order
 
 
 def order_cancel(*, order: Order, reason: str) -> Order:
-    """Cancel an order on request: call off the shipment, refund, return the stock, then mark it cancelled."""
+    """Cancel an order: before its charge completed, by compensating its checkout; after, by undoing it."""
     if order.status == Order.Status.CANCELLED:
         return order
-    if order.status in (Order.Status.PENDING, Order.Status.RESERVED):
-        raise OrderNotCancellable("the order's checkout is still running", order_id=str(order.id))
+    checkout = CheckoutSaga.objects.filter(pk=order.pk).first()
+    if checkout is not None and checkout.state != CheckoutSaga.State.COMPLETED:
+        if not saga.saga_cancel(order_id=str(order.id), reason=reason, code=CUSTOMER_REQUEST):
+            raise OrderNotCancellable("the order's checkout is running; try again in a moment",
+                                      order_id=str(order.id))
+        order.refresh_from_db()
+        return order
     order_id = str(order.id)
     try:
         get_shipping_api().cancel_shipment(order_id=order_id)
@@ -74,22 +30,3 @@ def order_cancel(*, order: Order, reason: str) -> Order:
     get_payments_api().refund(order_id=order_id)
     get_inventory_api().release_items(order_id=order_id)
     return services.order_mark_cancelled(order=order, reason=reason, code=CUSTOMER_REQUEST)
-
-
-def _release_quietly(order_id: str) -> None:
-    try:
-        get_inventory_api().release_items(order_id=order_id)
-    except (DomainError, BoundaryUnavailable):
-        logger.exception("could not release the reservation of order %s", order_id)
-
-
-def _reason(step: str, error: Exception) -> str:
-    if isinstance(error, PaymentDeclined):
-        return f"payment declined: {error.details.get('reason', error.message)}"
-    if isinstance(error, DomainError):
-        return error.message
-    return f"{step} unavailable: {error}"
-
-
-def _code(error: Exception) -> str:
-    return error.code if isinstance(error, DomainError) else "boundary_unavailable"

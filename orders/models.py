@@ -13,6 +13,7 @@ class Order(models.Model):
     class Status(models.TextChoices):
         PENDING = api.PENDING, "pending (checkout running)"
         RESERVED = "reserved", "stock reserved"
+        PAYMENT_PENDING = api.PAYMENT_PENDING, "payment pending (charge will be retried)"
         PAID = "paid", "paid"
         CONFIRMED = api.CONFIRMED, "confirmed"
         CANCELLED = api.CANCELLED, "cancelled"
@@ -56,3 +57,62 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} x {self.sku}"
+
+
+class CheckoutSaga(models.Model):
+    """The orchestrated checkout of one order: where it is, until when its current step may take."""
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        COMPENSATING = "compensating"
+        COMPLETED = "completed"
+        COMPENSATED = "compensated"
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, primary_key=True, related_name="saga")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING, db_index=True)
+    step = models.CharField(max_length=32)
+    attempts = models.PositiveIntegerField(default=0, help_text="Tries of the current step.")
+    deadline = models.DateTimeField(
+        db_index=True, help_text="Until then the saga belongs to whoever runs its step (or, while waiting, "
+        "when its next try is due); after it, the saga is stuck and gets resumed.",
+    )
+    waiting = models.BooleanField(default=False, help_text="Nobody runs it: a retry is scheduled.")
+    payment_token = models.CharField(max_length=100, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    cancel_code = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"checkout of {str(self.order_id)[:8]}: {self.state} at {self.step}"
+
+
+class SagaStep(models.Model):
+    """One try of a step or a compensation, with its outcome: the saga's log."""
+
+    class Kind(models.TextChoices):
+        ACTION = "action"
+        COMPENSATION = "compensation"
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        WAITING = "waiting", "failed, will retry"
+
+    saga = models.ForeignKey(CheckoutSaga, on_delete=models.CASCADE, related_name="log")
+    name = models.CharField(max_length=32)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    attempt = models.PositiveIntegerField()
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.name} #{self.attempt}: {self.outcome}"

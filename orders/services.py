@@ -59,7 +59,7 @@ def order_create(
 def order_get(*, order_id: str) -> Order:
     """The order, or OrderNotFound (also for ids that are not UUIDs)."""
     try:
-        return Order.objects.prefetch_related("lines").get(pk=parse_uuid(order_id))
+        return Order.objects.prefetch_related("lines", "saga__log").get(pk=parse_uuid(order_id))
     except (Order.DoesNotExist, ValidationFailed):
         raise OrderNotFound("no such order", order_id=str(order_id)) from None
 
@@ -71,13 +71,15 @@ def order_advance(*, order: Order, status: str) -> Order:
     return order
 
 
-def order_confirm(*, order: Order) -> Order:
-    """Mark the order confirmed and publish OrderConfirmed."""
-    with transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.CONFIRMED)
+def order_confirm(*, order: Order) -> bool:
+    """Mark the order confirmed and publish OrderConfirmed; False when it already was (nothing done)."""
+    changed = Order.objects.filter(pk=order.pk).exclude(status=Order.Status.CONFIRMED).update(
+        status=Order.Status.CONFIRMED
+    )
+    if changed:
         publish(OrderConfirmed(order_id=str(order.id)))
     order.status = Order.Status.CONFIRMED
-    return order
+    return bool(changed)
 
 
 def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:

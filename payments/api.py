@@ -35,6 +35,13 @@ class PaymentProviderUnavailable(DomainError):
     http_status = 503
 
 
+class PaymentVoided(DomainError):
+    """The order's payment was voided (refunded before it was ever charged); it cannot be charged now."""
+
+    code = "payment_voided"
+    http_status = 409
+
+
 @dataclass(frozen=True, kw_only=True)
 class PaymentProcessed(Event):
     """An order was charged."""
@@ -89,7 +96,7 @@ class PaymentsApi(Protocol):
         """Charge an order once; a repeated call returns the first successful charge. Raises PaymentDeclined."""
 
     def refund(self, *, order_id: str) -> Payment | None:
-        """Refund an order's charge; idempotent; None when nothing was charged."""
+        """Refund an order's charge, or void it if none was made (a late charge is then refused); idempotent."""
 
     def get_payment(self, *, order_id: str) -> Payment | None:
         """The successful charge of an order, if any."""

@@ -12,6 +12,7 @@ class Payment(models.Model):
         CHARGED = "charged"
         DECLINED = "declined"
         REFUNDED = "refunded"
+        VOIDED = "voided", "voided (refunded before any charge: a late charge is refused)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order_id = models.UUIDField(db_index=True)
@@ -28,7 +29,7 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["order_id"],
-                condition=Q(status__in=["charged", "refunded"]),
+                condition=Q(status__in=["charged", "refunded", "voided"]),
                 name="one_successful_charge_per_order",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),

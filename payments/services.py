@@ -10,7 +10,7 @@ from common.ids import parse_uuid
 from common.money import Money
 from outbox.api import publish
 
-from .api import InvoiceCreated, PaymentDeclined, PaymentFailed, PaymentProcessed, PaymentRefunded
+from .api import InvoiceCreated, PaymentDeclined, PaymentFailed, PaymentProcessed, PaymentRefunded, PaymentVoided
 from .models import Invoice, Payment
 from .provider import provider_charge, provider_refund
 
@@ -31,6 +31,8 @@ def payment_charge(*, order_id: str, amount: Money, payment_token: str) -> Payme
     existing = payment_successful(order_id=order_id)
     if existing is not None:
         return existing
+    if Payment.objects.filter(order_id=order_uuid, status=Payment.Status.VOIDED).exists():
+        raise PaymentVoided("the payment of this order was voided", order_id=str(order_uuid))
     try:
         charge = provider_charge(idempotency_key=f"order:{order_uuid}", amount=amount, payment_token=payment_token)
     except PaymentDeclined as declined:
@@ -49,21 +51,31 @@ def payment_charge(*, order_id: str, amount: Money, payment_token: str) -> Payme
             )
             publish(PaymentProcessed(order_id=str(order_uuid), payment_id=str(payment.id), amount=amount))
     except IntegrityError:
-        # A concurrent charge for the same order won; the provider deduped on the same key.
-        return payment_successful(order_id=order_id)
+        # A concurrent charge for the same order won (the provider deduped on the same key), or a
+        # void landed first (then the provider's charge is refunded at once: the order was given up).
+        winner = payment_successful(order_id=order_id)
+        if winner is not None:
+            return winner
+        provider_refund(reference=charge.reference)
+        raise PaymentVoided("the payment of this order was voided", order_id=str(order_uuid)) from None
     return payment
 
 
 def payment_refund(*, order_id: str) -> Payment | None:
-    """Refund the order's charge; refunding again, or an order never charged, changes nothing."""
+    """Refund the order's charge; with none, void the order so a charge landing later is refused. Idempotent."""
     order_uuid = parse_uuid(order_id)
+    settled = [Payment.Status.CHARGED, Payment.Status.REFUNDED, Payment.Status.VOIDED]
     with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(order_id=order_uuid, status__in=[Payment.Status.CHARGED, Payment.Status.REFUNDED])
-            .first()
-        )
-        if payment is None or payment.status == Payment.Status.REFUNDED:
+        payment = Payment.objects.select_for_update().filter(order_id=order_uuid, status__in=settled).first()
+        if payment is None:
+            try:
+                with transaction.atomic():
+                    return Payment.objects.create(order_id=order_uuid, amount=0, currency="EUR",
+                                                  status=Payment.Status.VOIDED)
+            except IntegrityError:
+                # A charge committed meanwhile: refund that one.
+                payment = Payment.objects.select_for_update().get(order_id=order_uuid, status__in=settled)
+        if payment.status != Payment.Status.CHARGED:
             return payment
         provider_refund(reference=payment.provider_ref)
         payment.status = Payment.Status.REFUNDED

@@ -30,7 +30,7 @@ class AvailabilitySerializer(serializers.Serializer):
     """Units of a sku that can be ordered now."""
 
     sku = serializers.CharField()
-    available = serializers.IntegerField()
+    available = serializers.IntegerField(allow_null=True, help_text="null while inventory is unreachable")
 
 
 class OrderLineInputSerializer(serializers.Serializer):
@@ -86,6 +86,16 @@ class OrderLineSerializer(serializers.Serializer):
     line_total = MoneySerializer()
 
 
+class TimelineEntrySerializer(serializers.Serializer):
+    """A step of the order's checkout, with when and how it went."""
+
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    outcome = serializers.CharField()
+    detail = serializers.CharField()
+
+
 class OrderSerializer(serializers.Serializer):
     """An order as its customer sees it."""
 
@@ -97,6 +107,7 @@ class OrderSerializer(serializers.Serializer):
     cancel_code = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    timeline = TimelineEntrySerializer(many=True)
 
 
 class OrderCancelSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from common.errors import DomainError
 from inventory.api import get_inventory_api
-from orders.api import CONFIRMED, Order, PricedLine, get_orders_api
+from orders.api import CONFIRMED, PAYMENT_PENDING, Order, PricedLine, get_orders_api
 
 from . import idempotency
 from .models import Product
@@ -61,7 +61,8 @@ class StockView(APIView):
             products = products.filter(sku__in=request.query_params["sku"].split(","))
         skus = list(products.values_list("sku", flat=True))
         availability = _availability(skus)
-        return Response([{"sku": sku, "available": availability.get(sku, 0)} for sku in skus])
+        # None means unknown (inventory unreachable), not zero.
+        return Response([{"sku": sku, "available": availability.get(sku)} for sku in skus])
 
 
 def order_json(order: Order) -> dict:
@@ -70,7 +71,9 @@ def order_json(order: Order) -> dict:
 
 
 def placed_order_status(order: Order) -> int:
-    """201 for a confirmed order; for one the checkout cancelled, the status of the error that did it."""
+    """201 confirmed, 202 accepted with the charge still pending, else the status of the error that cancelled it."""
+    if order.status == PAYMENT_PENDING:
+        return status.HTTP_202_ACCEPTED
     if order.status == CONFIRMED or not order.cancel_code:
         return status.HTTP_201_CREATED
     error_class = DomainError._registry.get(order.cancel_code)
@@ -96,7 +99,7 @@ class OrderViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={201: OrderSerializer},
+        responses={201: OrderSerializer, 202: OrderSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
     def create(self, request):
@@ -135,7 +138,7 @@ class OrderViewSet(viewsets.ViewSet):
             shipping_address=serializer.validated_data["shipping_address"],
         )
         code = placed_order_status(order)
-        if code == status.HTTP_201_CREATED:
+        if code in (status.HTTP_201_CREATED, status.HTTP_202_ACCEPTED):
             return Response(order_json(order), status=code)
         return Response(
             {"code": order.cancel_code, "detail": order.cancel_reason, "order": order_json(order)}, status=code

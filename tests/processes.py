@@ -91,3 +91,41 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, message: str =
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def own_redis_server(port: int | None = None):
+    """A private redis-server on a free loopback port (never the shared one), stopped by PID after."""
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        import pytest
+
+        pytest.skip("redis-server is not installed")
+    port = port or free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    with running(args, log_name=f"redis-{port}", env=dict(os.environ)) as process:
+        import redis
+
+        client = redis.Redis(port=port, socket_connect_timeout=0.2)
+        wait_for(lambda: _pings(client), timeout=10, message=f"redis-server on port {port}")
+        yield process, port
+
+
+def _pings(client) -> bool:
+    import redis
+
+    try:
+        return client.ping()
+    except redis.RedisError:
+        return False

@@ -9,7 +9,7 @@ from tests.conftest import place_order_via_api, stock_of
 
 pytestmark = pytest.mark.django_db
 CONTEXTS = ["shop", "orders", "inventory", "payments", "shipping", "notifications", "outbox"]
-INLINE_ONLY = {"orders.OrderLine", "inventory.ReservationLine"}  # shown inside their parent's page
+INLINE_ONLY = {"orders.OrderLine", "inventory.ReservationLine", "orders.SagaStep"}  # shown inside their parent's page
 
 
 def admin_models():
@@ -76,3 +76,21 @@ def test_adjustment_without_a_reason_is_refused(admin_client, catalog):
     assert response.status_code == 200
     assert "Say why the stock changes." in response.content.decode()
     assert stock_of("MUG") == (10, 0, 0)
+
+
+def test_breakers_page_shows_state_and_actions_work(admin_client, catalog, customer):
+    from common.resilience.breaker import all_breakers
+
+    place_order_via_api(customer, "MUG", 1)  # the checkout calls every boundary once
+    url = reverse("admin:common_breakers")
+    page = admin_client.get(url).content.decode()
+    for name in ("inventory", "payments", "shipping"):
+        assert name in page
+    response = admin_client.post(url, {"breaker": "payments", "action": "force_open"})
+    assert response.status_code == 302
+    payments = next(b for b in all_breakers() if b.name == "payments")
+    assert payments.state == "forced-open"
+    assert place_order_via_api(customer, "MUG", 1)["status"] == "payment_pending"
+    admin_client.post(url, {"breaker": "payments", "action": "reset"})
+    assert payments.state == "closed"
+    assert admin_client.post(url, {"breaker": "nope", "action": "reset"}).status_code == 302

@@ -169,6 +169,59 @@ BOUNDARIES = {
     "shipping": {"transport": "local"},
 }
 
+# --- Resilience: the policy layer around every boundary call ----------------------------------
+# Timeouts in seconds. Only operations marked idempotent are retried in-line; a charge never is
+# (a charge that times out is completed later by the orders.complete_payment command instead).
+RESILIENCE = {
+    "defaults": {
+        "timeout": 5.0,
+        "per_try_timeout": 2.0,
+        "retry": {"attempts": 3, "backoff_initial": 0.05, "backoff_max": 1.0, "jitter": 0.5},
+        "breaker": {
+            "failure_rate_threshold": 50, "slow_call_rate_threshold": 80, "slow_call_duration": 1.0,
+            "sliding_window_size": 20, "minimum_number_of_calls": 10, "wait_duration_in_open_state": 10,
+            "permitted_calls_in_half_open": 3,
+        },
+    },
+    "boundaries": {
+        "inventory": {"operations": {
+            "reserve_items": {"idempotent": True},  # one reservation per order id
+            "release_items": {"idempotent": True},
+            "get_availability": {"idempotent": True, "fallback": "inventory.api.availability_unknown"},
+        }},
+        "payments": {"operations": {
+            "charge": {"timeout": 1.5, "per_try_timeout": 1.5},
+            "refund": {"idempotent": True},
+            "get_payment": {"idempotent": True},
+        }},
+        "shipping": {"operations": {
+            "schedule_shipment": {"idempotent": True},
+            "cancel_shipment": {"idempotent": True},
+        }},
+        "orders": {
+            "timeout": 10.0, "per_try_timeout": 10.0,  # placing an order runs the whole checkout
+            "operations": {
+                "get_order": {"idempotent": True, "timeout": 5.0, "per_try_timeout": 2.0},
+                "list_orders": {"idempotent": True, "timeout": 5.0, "per_try_timeout": 2.0},
+                "cancel_order": {"idempotent": True},
+            },
+        },
+    },
+    # "memory": each process has its own breakers; "redis": state shared by every process.
+    "breaker_storage": {"backend": os.environ.get("BREAKER_STORAGE", "memory"),
+                        "url": os.environ.get("BREAKER_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        "namespace": os.environ.get("BREAKER_NAMESPACE", "shop")},
+    "fault_refresh_seconds": 1.0,
+}
+
+# The checkout saga (orders/saga.py): seconds a step may take before the saga counts as stuck,
+# how many times to try a charge that cannot be made now before compensating, and the backoff
+# between tries (capped far below the Redis visibility timeout, so no countdown is delivered twice).
+CHECKOUT_SAGA = {"step_deadline": 30.0, "charge_attempts": 12, "backoff_initial": 1.0, "backoff_max": 60.0}
+CELERY_BEAT_SCHEDULE = {
+    "resume-stuck-sagas": {"task": "orders.resume_stuck_sagas", "schedule": 15.0},
+}
+
 # --- The simulated payment provider ----------------------------------------------------------
 PAYMENT_PROVIDER = {
     # Tokens the provider always declines, with the reason it gives.

@@ -5,8 +5,8 @@ from collections.abc import Sequence
 
 from common.money import Money
 
-from .. import checkout, services
-from ..api import Order, OrderLine, OrderPage, PricedLine
+from .. import checkout, saga, services
+from ..api import Order, OrderLine, OrderPage, PricedLine, TimelineEntry
 from ..models import Order as OrderModel
 
 
@@ -20,13 +20,13 @@ class LocalOrdersApi:
         order = services.order_create(
             customer_id=customer_id, email=email, lines=lines, shipping_address=shipping_address
         )
-        return order_dto(checkout.order_checkout(order=order, payment_token=payment_token))
+        return order_dto(saga.saga_begin(order=order, payment_token=payment_token))
 
     def get_order(self, *, order_id: str) -> Order:
         return order_dto(services.order_get(order_id=order_id))
 
     def list_orders(self, *, customer_id: int | None, limit: int, offset: int) -> OrderPage:
-        orders = OrderModel.objects.prefetch_related("lines")
+        orders = OrderModel.objects.prefetch_related("lines", "saga__log")
         if customer_id is not None:
             orders = orders.filter(customer_id=customer_id)
         return OrderPage(
@@ -50,5 +50,16 @@ def order_dto(order: OrderModel) -> Order:
     return Order(
         order_id=str(order.id), customer_id=order.customer_id, status=order.status, lines=lines,
         total=Money(order.total_amount, order.currency), cancel_reason=order.cancel_reason, cancel_code=order.cancel_code,
-        created_at=order.created_at, updated_at=order.updated_at,
+        created_at=order.created_at, updated_at=order.updated_at, timeline=_timeline(order),
+    )
+
+
+def _timeline(order: OrderModel) -> tuple[TimelineEntry, ...]:
+    try:
+        steps = order.saga.log.all()
+    except OrderModel.saga.RelatedObjectDoesNotExist:
+        return ()
+    return tuple(
+        TimelineEntry(at=step.finished_at, kind=step.kind, name=step.name, outcome=step.outcome, detail=step.error)
+        for step in steps
     )

@@ -162,3 +162,13 @@ def test_schema_and_swagger_ui_are_served(db):
     assert schema.status_code == 200
     assert b"/api/orders/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_order_detail_shows_the_checkout_timeline(api, catalog):
+    order_id = api.post("/api/orders/", {"lines": [{"sku": "MUG", "quantity": 1}]}, format="json").json()["order_id"]
+    timeline = api.get(f"/api/orders/{order_id}/").json()["timeline"]
+    assert [(t["name"], t["outcome"]) for t in timeline] == [
+        ("reserve_stock", "succeeded"), ("charge_payment", "succeeded"),
+        ("schedule_shipment", "succeeded"), ("send_confirmation", "succeeded"),
+    ]
+    assert all(t["at"] for t in timeline)

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print a table and compare against floors measured in the same run."""

@@ -1,0 +1,105 @@
+"""Placing an order does not depend on payments answering in time: slow or open payments -> payment pending."""
+import time
+
+import pytest
+from django.core import mail
+
+from common.resilience.breaker import FORCED_OPEN, breaker_for
+from common.resilience.config import cached_policy_for
+from orders.models import Order
+from payments.models import Payment
+from shipping.models import Shipment
+from tests.conftest import client_for, deliver_outbox, stock_of
+
+pytestmark = pytest.mark.django_db
+BODY = {"lines": [{"sku": "MUG", "quantity": 2}]}
+
+
+@pytest.fixture
+def payments_fault(settings):
+    """Set (or clear, with None) a fault on payments.charge through settings."""
+    base = settings.RESILIENCE
+
+    def set_fault(fault, **charge_policy):
+        operations = {**base["boundaries"]["payments"]["operations"]}
+        operations["charge"] = {**operations["charge"], **charge_policy, "fault": fault or {}}
+        settings.RESILIENCE = {**base, "boundaries": {**base["boundaries"], "payments": {"operations": operations}}}
+
+    return set_fault
+
+
+def test_slow_payments_give_202_payment_pending_fast(catalog, customer, payments_fault):
+    payments_fault({"delay": {"percentage": 100, "fixed_delay": 5}}, timeout=0.2, per_try_timeout=0.2)
+    started = time.perf_counter()
+    response = client_for(customer).post("/api/orders/", BODY, format="json")
+    assert time.perf_counter() - started < 1.5
+    assert response.status_code == 202
+    assert response.json()["status"] == "payment_pending"
+    assert stock_of("MUG") == (8, 2, 0)  # still held for the order
+    assert not Payment.objects.exists()
+
+
+def test_the_pending_charge_completes_when_payments_is_back(
+    catalog, customer, payments_fault, eager_celery, django_capture_on_commit_callbacks
+):
+    payments_fault({"abort": {"percentage": 100, "http_status": 503}})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
+    assert Order.objects.get(pk=order_id).status == "payment_pending"
+
+    payments_fault(None)  # payments recovers; now the queued command runs
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    order = Order.objects.get(pk=order_id)
+    assert (order.status, order.saga.state, order.saga.payment_token) == ("confirmed", "completed", "")
+    assert Payment.objects.get(order_id=order_id).status == "charged"
+    assert Shipment.objects.filter(order_id=order_id).count() == 1
+    deliver_outbox()
+    assert [m.subject[:10] for m in mail.outbox] == ["Your order"]
+    assert client_for(customer).get(f"/api/orders/{order_id}/").json()["status"] == "confirmed"
+
+
+def test_resuming_twice_charges_and_confirms_once(catalog, customer, payments_fault, eager_celery,
+                                                  django_capture_on_commit_callbacks):
+    from orders.tasks import resume_saga
+
+    payments_fault({"abort": {"percentage": 100, "http_status": 503}})
+    order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
+    payments_fault(None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert resume_saga.apply(kwargs={"order_id": order_id}).get() == "confirmed"
+        assert resume_saga.apply(kwargs={"order_id": order_id}).get() == "confirmed"
+    assert Payment.objects.filter(order_id=order_id, status="charged").count() == 1
+    deliver_outbox()
+    assert [m.subject[:10] for m in mail.outbox] == ["Your order"]
+
+
+def test_payments_down_for_good_cancels_and_returns_the_stock(catalog, customer, payments_fault, settings,
+                                                               eager_celery, django_capture_on_commit_callbacks):
+    settings.CHECKOUT_SAGA = {**settings.CHECKOUT_SAGA, "charge_attempts": 3, "backoff_initial": 0}
+    payments_fault({"abort": {"percentage": 100, "http_status": 503}})
+    # Each try schedules the next; eagerly, they run one after another until the saga gives up.
+    # The refund that giving up needs gets through: only the charge is broken.
+    with django_capture_on_commit_callbacks(execute=True):
+        order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
+    order = Order.objects.get(pk=order_id)
+    assert order.saga.attempts == 3 or order.saga.state == "compensated"
+    assert (order.status, order.cancel_code) == ("cancelled", "payment_unavailable")
+    assert stock_of("MUG") == (10, 0, 0)
+
+
+def test_an_open_payments_breaker_accepts_orders_without_calling_payments(catalog, customer, settings):
+    policy = cached_policy_for("payments", "")
+    breaker_for("payments", policy.breaker).force(FORCED_OPEN)
+    started = time.perf_counter()
+    response = client_for(customer).post("/api/orders/", BODY, format="json")
+    assert time.perf_counter() - started < 0.5
+    assert response.status_code == 202
+    assert not Payment.objects.exists()
+
+
+def test_a_declined_card_still_cancels_at_once(catalog, customer):
+    response = client_for(customer).post("/api/orders/", {**BODY, "payment_token": "tok_declined"}, format="json")
+    assert response.status_code == 402
+    assert stock_of("MUG") == (10, 0, 0)
