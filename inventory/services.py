@@ -11,7 +11,16 @@ from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from outbox.api import publish
 
-from .api import ItemsReleased, ItemsReserved, OutOfStock, ReservationClosed, StockLine, StockLow, UnknownSku
+from .api import (
+    ItemsReleased,
+    ItemsReservationFailed,
+    ItemsReserved,
+    OutOfStock,
+    ReservationClosed,
+    StockLine,
+    StockLow,
+    UnknownSku,
+)
 from .models import Reservation, ReservationLine, StockAdjustment, StockItem
 
 
@@ -116,3 +125,29 @@ def stock_adjust(*, sku: str, delta: int, reason: str, actor: str = "") -> Stock
         StockAdjustment.objects.create(stock_item=item, delta=delta, reason=reason, actor=actor)
         item.refresh_from_db()
     return item
+
+
+def stock_commit(*, order_id: str) -> Reservation | None:
+    """The order's reserved units left with its shipment: move them from reserved to sold. Idempotent."""
+    with transaction.atomic():
+        reservation = Reservation.objects.select_for_update().filter(order_id=parse_uuid(order_id)).first()
+        if reservation is None or reservation.status != Reservation.Status.ACTIVE:
+            return reservation
+        for line in reservation.lines.order_by("sku"):
+            StockItem.objects.filter(sku=line.sku).update(
+                reserved=F("reserved") - line.quantity, sold=F("sold") + line.quantity
+            )
+        reservation.status = Reservation.Status.COMMITTED
+        reservation.save(update_fields=["status", "updated_at"])
+    return reservation
+
+
+def stock_reserve_for_placed_order(*, order_id: str, lines: Sequence[StockLine]) -> None:
+    """Choreography: reserve an order's stock, or publish ItemsReservationFailed saying why not."""
+    try:
+        stock_reserve(order_id=order_id, lines=lines)
+    except ReservationClosed:
+        return  # the order was cancelled before its stock was reserved: nothing to do
+    except (OutOfStock, UnknownSku, ValidationFailed) as error:
+        with transaction.atomic():
+            publish(ItemsReservationFailed(order_id=order_id, reason=error.message, code=error.code))

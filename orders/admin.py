@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 
 from common.admin_utils import ReadOnlyAdminMixin, ReadOnlyInline
 from common.errors import BoundaryUnavailable, DomainError
+from outbox.api import messages_about
 
 from django.utils.html import format_html, format_html_join
 
@@ -25,11 +26,16 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ["cancel_orders"]
     readonly_fields = ("checkout_log",)
 
-    @admin.display(description="Checkout (saga steps and compensations)")
+    @admin.display(description="Checkout (saga steps and compensations, or the event chain)")
     def checkout_log(self, order):
         steps = SagaStep.objects.filter(saga_id=order.pk)
         if not steps:
-            return "no saga"
+            events = messages_about(aggregate_type="order", aggregate_id=str(order.pk))
+            rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", (
+                (e.occurred_at.strftime("%H:%M:%S.%f")[:-3], e.name, e.headers.get("causation_id", ""))
+                for e in events))
+            return format_html("<table><tr><th>at</th><th>event</th><th>caused by (event id)</th></tr>{}</table>",
+                               rows)
         rows = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>#{}</td><td>{}</td><td>{}</td></tr>",
             ((s.started_at.strftime("%H:%M:%S.%f")[:-3], s.kind, s.name, s.attempt, s.outcome, s.error)

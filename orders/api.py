@@ -16,6 +16,8 @@ PAYMENT_PENDING = "payment_pending"
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
 CUSTOMER_REQUEST = "customer_request"
+ORCHESTRATED = "orchestrated"
+CHOREOGRAPHED = "choreographed"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,11 @@ class OrderPlaced(Event):
     customer_id: int
     lines: tuple[PricedLine, ...]
     total: Money
+    # How the checkout runs. A choreographed checkout is driven by subscribers of this event, which
+    # also need what the orchestrator would otherwise pass them: the (simulated) card token and address.
+    checkout: str = ORCHESTRATED
+    payment_token: str = ""
+    shipping_address: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +126,7 @@ class OrderCancelled(Event):
     order_id: str
     reason: str
     code: str
+    checkout: str = ORCHESTRATED  # choreographed: the other contexts undo their part when they see this
 
 
 class OrdersApi(Protocol):

@@ -1,4 +1,4 @@
-"""Cancelling an order on request; placing one runs the checkout saga (orders/saga.py)."""
+"""Cancelling an order on request, in either checkout mode (placing one: orders/saga.py or handlers.py)."""
 from __future__ import annotations
 
 from common.errors import DomainError
@@ -7,7 +7,7 @@ from payments.api import get_payments_api
 from shipping.api import get_shipping_api
 
 from . import saga, services
-from .api import CUSTOMER_REQUEST, OrderNotCancellable
+from .api import CHOREOGRAPHED, CUSTOMER_REQUEST, OrderNotCancellable
 from .models import CheckoutSaga, Order
 
 
@@ -15,6 +15,9 @@ def order_cancel(*, order: Order, reason: str) -> Order:
     """Cancel an order: before its charge completed, by compensating its checkout; after, by undoing it."""
     if order.status == Order.Status.CANCELLED:
         return order
+    if order.checkout == CHOREOGRAPHED and order.status != Order.Status.CONFIRMED:
+        # Choreography: announce it; inventory, payments and shipping each undo their part on OrderCancelled.
+        return services.order_mark_cancelled(order=order, reason=reason, code=CUSTOMER_REQUEST)
     checkout = CheckoutSaga.objects.filter(pk=order.pk).first()
     if checkout is not None and checkout.state != CheckoutSaga.State.COMPLETED:
         if not saga.saga_cancel(order_id=str(order.id), reason=reason, code=CUSTOMER_REQUEST):

@@ -27,6 +27,10 @@ class Order(models.Model):
     shipping_address = models.TextField(blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
     cancel_code = models.CharField(max_length=50, blank=True, help_text="The error code that cancelled it.")
+    checkout = models.CharField(
+        max_length=16, choices=[(api.ORCHESTRATED, "orchestrated (saga)"), (api.CHOREOGRAPHED, "choreographed (events)")],
+        default=api.ORCHESTRATED,
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

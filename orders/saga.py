@@ -25,7 +25,6 @@ from django.utils import timezone
 from common.errors import BoundaryUnavailable, DomainError
 from common.money import Money
 from inventory.api import StockLine, get_inventory_api
-from notifications.api import SendOrderConfirmation, send_order_confirmation
 from payments.api import PaymentDeclined, get_payments_api
 from shipping.api import get_shipping_api
 
@@ -186,17 +185,7 @@ def _ship(saga: CheckoutSaga) -> None:
 
 
 def _confirm(saga: CheckoutSaga) -> None:
-    order = saga.order
-    with transaction.atomic():
-        if services.order_confirm(order=order):
-            send_order_confirmation(
-                SendOrderConfirmation(
-                    order_id=str(order.id), email=order.email, total=str(order.total_amount),
-                    currency=order.currency,
-                    lines=tuple(f"{line.quantity} x {line.name} ({line.sku}) @ {line.unit_price}"
-                                for line in order.lines.all()),
-                )
-            )
+    services.order_complete(order=saga.order)
 
 
 ACTIONS = {RESERVE: _reserve, CHARGE: _charge, SHIP: _ship, CONFIRM: _confirm}

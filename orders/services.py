@@ -9,9 +9,18 @@ from django.db import transaction
 from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from common.money import Money
+from notifications.api import SendOrderConfirmation, send_order_confirmation
 from outbox.api import publish
 
-from .api import OrderCancelled, OrderConfirmed, OrderNotFound, OrderPlaced, PricedLine
+from .api import (
+    CHOREOGRAPHED,
+    ORCHESTRATED,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderNotFound,
+    OrderPlaced,
+    PricedLine,
+)
 from .models import Order, OrderLine
 
 
@@ -34,7 +43,8 @@ def _validate_lines(lines: Sequence[PricedLine]) -> None:
 
 
 def order_create(
-    *, customer_id: int, email: str, lines: Sequence[PricedLine], shipping_address: str
+    *, customer_id: int, email: str, lines: Sequence[PricedLine], shipping_address: str,
+    checkout: str = ORCHESTRATED, payment_token: str = "",
 ) -> Order:
     """Record a new pending order with its lines and server-computed total, and publish OrderPlaced."""
     _validate_lines(lines)
@@ -43,7 +53,7 @@ def order_create(
     with transaction.atomic():
         order = Order.objects.create(
             customer_id=customer_id, email=email, currency=currency, total_amount=total.amount,
-            shipping_address=shipping_address,
+            shipping_address=shipping_address, checkout=checkout,
         )
         OrderLine.objects.bulk_create(
             OrderLine(
@@ -52,7 +62,12 @@ def order_create(
             )
             for line in lines
         )
-        publish(OrderPlaced(order_id=str(order.id), customer_id=customer_id, lines=tuple(lines), total=total))
+        choreographed = checkout == CHOREOGRAPHED
+        publish(OrderPlaced(
+            order_id=str(order.id), customer_id=customer_id, lines=tuple(lines), total=total, checkout=checkout,
+            payment_token=payment_token if choreographed else "",
+            shipping_address=shipping_address if choreographed else "",
+        ))
     return order
 
 
@@ -73,13 +88,25 @@ def order_advance(*, order: Order, status: str) -> Order:
 
 def order_confirm(*, order: Order) -> bool:
     """Mark the order confirmed and publish OrderConfirmed; False when it already was (nothing done)."""
-    changed = Order.objects.filter(pk=order.pk).exclude(status=Order.Status.CONFIRMED).update(
-        status=Order.Status.CONFIRMED
-    )
+    changed = Order.objects.filter(pk=order.pk).exclude(
+        status__in=[Order.Status.CONFIRMED, Order.Status.CANCELLED]
+    ).update(status=Order.Status.CONFIRMED)
     if changed:
         publish(OrderConfirmed(order_id=str(order.id)))
     order.status = Order.Status.CONFIRMED
     return bool(changed)
+
+
+def order_complete(*, order: Order) -> bool:
+    """Confirm the order and send its confirmation command, together; False when it was confirmed already."""
+    with transaction.atomic():
+        if not order_confirm(order=order):
+            return False
+        send_order_confirmation(SendOrderConfirmation(
+            order_id=str(order.id), email=order.email, total=str(order.total_amount), currency=order.currency,
+            lines=tuple(f"{line.quantity} x {line.name} ({line.sku}) @ {line.unit_price}" for line in order.lines.all()),
+        ))
+    return True
 
 
 def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:
@@ -89,6 +116,30 @@ def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:
             status=Order.Status.CANCELLED, cancel_reason=reason[:200], cancel_code=code
         )
         if changed:
-            publish(OrderCancelled(order_id=str(order.id), reason=reason[:200], code=code))
+            publish(OrderCancelled(order_id=str(order.id), reason=reason[:200], code=code, checkout=order.checkout))
     order.refresh_from_db()
     return order
+
+
+_PROGRESS = [Order.Status.PENDING, Order.Status.RESERVED, Order.Status.PAID, Order.Status.CONFIRMED]
+
+
+def order_follow(*, order_id: str, status: str) -> None:
+    """Choreography: move a choreographed order forward to `status` (never back, never out of cancelled)."""
+    order = Order.objects.filter(pk=parse_uuid(order_id), checkout=CHOREOGRAPHED).first()
+    if order is None:
+        return  # orchestrated: its saga drives it
+    earlier = _PROGRESS[: _PROGRESS.index(status)]
+    if status == Order.Status.CONFIRMED:
+        if order.status in earlier:
+            order_complete(order=order)
+        return
+    Order.objects.filter(pk=order.pk, status__in=earlier).update(status=status)
+
+
+def order_follow_cancel(*, order_id: str, reason: str, code: str) -> None:
+    """Choreography: cancel a choreographed order that cannot complete (once; never a confirmed one)."""
+    order = Order.objects.filter(pk=parse_uuid(order_id), checkout=CHOREOGRAPHED).first()
+    if order is None or order.status in (Order.Status.CONFIRMED, Order.Status.CANCELLED):
+        return
+    order_mark_cancelled(order=order, reason=reason, code=code)

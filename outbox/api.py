@@ -81,3 +81,12 @@ def send(command: Command, *, headers: dict | None = None) -> None:
     """Store a command for its one handler, in the caller's transaction (opened here if there is none)."""
     with transaction.atomic():
         publish(command, headers=headers)
+
+
+def messages_about(*, aggregate_type: str, aggregate_id: str) -> list[Envelope]:
+    """Every stored message about one aggregate, in publication order (for timelines and audits)."""
+    from .delivery import envelope_of
+    from .models import OutboxEvent
+
+    return [envelope_of(row) for row in
+            OutboxEvent.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).order_by("id")]

@@ -63,6 +63,7 @@ class PaymentFailed(Event):
     aggregate_field = "order_id"
     order_id: str
     reason: str
+    code: str = "payment_declined"  # or payment_provider_unavailable
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,15 @@ from common.ids import parse_uuid
 from common.money import Money
 from outbox.api import publish
 
-from .api import InvoiceCreated, PaymentDeclined, PaymentFailed, PaymentProcessed, PaymentRefunded, PaymentVoided
+from .api import (
+    InvoiceCreated,
+    PaymentDeclined,
+    PaymentFailed,
+    PaymentProcessed,
+    PaymentProviderUnavailable,
+    PaymentRefunded,
+    PaymentVoided,
+)
 from .models import Invoice, Payment
 from .provider import provider_charge, provider_refund
 
@@ -89,13 +97,39 @@ def payment_refund(*, order_id: str) -> Payment | None:
     return payment
 
 
-def invoice_create(*, order_id: str, customer_id: int, total: Money) -> Invoice:
+def invoice_create(
+    *, order_id: str, customer_id: int, total: Money, checkout: str = "orchestrated", payment_token: str = ""
+) -> Invoice:
     """Invoice an order and publish InvoiceCreated; once per order."""
     order_uuid = parse_uuid(order_id)
     with transaction.atomic():
         invoice, created = Invoice.objects.get_or_create(
-            order_id=order_uuid, defaults={"customer_id": customer_id, "amount": total.amount, "currency": total.currency}
+            order_id=order_uuid, defaults={"customer_id": customer_id, "amount": total.amount,
+                                           "currency": total.currency, "checkout": checkout,
+                                           "payment_token": payment_token},
         )
         if created:
             publish(InvoiceCreated(order_id=str(order_uuid), invoice_id=str(invoice.id), amount=total))
     return invoice
+
+
+class OrderNotYetKnown(Exception):
+    """An event about an order arrived before the OrderPlaced it follows; the delivery is retried later."""
+
+
+def payment_charge_for_reserved_order(*, order_id: str) -> None:
+    """Choreography: charge an order whose stock is now held; a failure is published as PaymentFailed."""
+    invoice = Invoice.objects.filter(order_id=parse_uuid(order_id)).first()
+    if invoice is None:
+        raise OrderNotYetKnown(f"no invoice yet for order {order_id}")
+    if invoice.checkout != "choreographed":
+        return  # the orchestrator charges it
+    try:
+        payment_charge(order_id=order_id, amount=Money(invoice.amount, invoice.currency),
+                       payment_token=invoice.payment_token)
+    except (PaymentDeclined, PaymentVoided):
+        return  # declined: already published as PaymentFailed; voided: the order was cancelled meanwhile
+    except PaymentProviderUnavailable as error:
+        with transaction.atomic():
+            publish(PaymentFailed(order_id=order_id, reason=error.message, code=error.code))
+    Invoice.objects.filter(pk=invoice.pk).update(payment_token="")

@@ -21,6 +21,12 @@ class Shipment:
     tracking_code: str
 
 
+class ShipmentCalledOff(Conflict):
+    """The order's shipment was called off; it cannot be scheduled again."""
+
+    code = "shipment_called_off"
+
+
 class ShipmentAlreadyDispatched(Conflict):
     """The shipment has left the warehouse and can no longer be cancelled."""
 

@@ -11,8 +11,14 @@ from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from outbox.api import publish
 
-from .api import ShipmentAlreadyDispatched, ShipmentCancelled, ShipmentDispatched, ShipmentScheduled
-from .models import Shipment
+from .api import (
+    ShipmentAlreadyDispatched,
+    ShipmentCalledOff,
+    ShipmentCancelled,
+    ShipmentDispatched,
+    ShipmentScheduled,
+)
+from .models import Shipment, ShipmentRequest
 
 
 
@@ -28,6 +34,8 @@ def shipment_schedule(*, order_id: str, address: str) -> Shipment:
     order_uuid = parse_uuid(order_id)
     existing = Shipment.objects.filter(order_id=order_uuid).first()
     if existing is not None:
+        if existing.status == Shipment.Status.CANCELLED:
+            raise ShipmentCalledOff("the shipment of this order was called off", order_id=str(order_uuid))
         return existing
     try:
         with transaction.atomic():
@@ -38,15 +46,25 @@ def shipment_schedule(*, order_id: str, address: str) -> Shipment:
             publish(ShipmentScheduled(order_id=str(order_uuid), shipment_id=str(shipment.id),
                                       pickup_date=shipment.pickup_date))
     except IntegrityError:
-        return Shipment.objects.get(order_id=order_uuid)
+        return shipment_schedule(order_id=order_id, address=address)  # a concurrent call won: answer as it did
     return shipment
 
 
-def shipment_cancel(*, order_id: str) -> Shipment | None:
-    """Cancel the order's shipment unless it was dispatched; idempotent."""
+def shipment_cancel(*, order_id: str) -> Shipment:
+    """Cancel the order's shipment unless it was dispatched; idempotent. With none yet, a later one is refused."""
+    order_uuid = parse_uuid(order_id)
     with transaction.atomic():
-        shipment = Shipment.objects.select_for_update().filter(order_id=parse_uuid(order_id)).first()
-        if shipment is None or shipment.status == Shipment.Status.CANCELLED:
+        shipment = Shipment.objects.select_for_update().filter(order_id=order_uuid).first()
+        if shipment is None:
+            try:
+                with transaction.atomic():
+                    return Shipment.objects.create(
+                        order_id=order_uuid, status=Shipment.Status.CANCELLED, pickup_date=timezone.localdate(),
+                        tracking_code="",
+                    )
+            except IntegrityError:
+                shipment = Shipment.objects.select_for_update().get(order_id=order_uuid)
+        if shipment.status == Shipment.Status.CANCELLED:
             return shipment
         if shipment.status == Shipment.Status.DISPATCHED:
             raise ShipmentAlreadyDispatched("the shipment has already left", order_id=str(order_id))
@@ -68,3 +86,26 @@ def shipment_dispatch(*, shipment_id: uuid.UUID) -> Shipment:
         shipment.save(update_fields=["status", "updated_at"])
         publish(ShipmentDispatched(order_id=str(shipment.order_id), shipment_id=str(shipment.id)))
     return shipment
+
+
+class OrderNotYetKnown(Exception):
+    """An event about an order arrived before the OrderPlaced it follows; the delivery is retried later."""
+
+
+def shipment_request_record(*, order_id: str, address: str, checkout: str) -> None:
+    """Remember an order placed: its address, and whether shipping must react to its payment."""
+    ShipmentRequest.objects.get_or_create(order_id=parse_uuid(order_id),
+                                          defaults={"address": address, "checkout": checkout})
+
+
+def shipment_schedule_for_paid_order(*, order_id: str) -> None:
+    """Choreography: the order was paid, so schedule its shipment (unless it was called off)."""
+    request = ShipmentRequest.objects.filter(order_id=parse_uuid(order_id)).first()
+    if request is None:
+        raise OrderNotYetKnown(f"OrderPlaced of {order_id} not seen yet")
+    if request.checkout != "choreographed":
+        return  # the orchestrator schedules it
+    try:
+        shipment_schedule(order_id=order_id, address=request.address)
+    except ShipmentCalledOff:
+        return  # the order was cancelled meanwhile

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from common.errors import DomainError
 from inventory.api import get_inventory_api
-from orders.api import CONFIRMED, PAYMENT_PENDING, Order, PricedLine, get_orders_api
+from orders.api import CANCELLED, CONFIRMED, Order, PricedLine, get_orders_api
 
 from . import idempotency
 from .models import Product
@@ -71,11 +71,11 @@ def order_json(order: Order) -> dict:
 
 
 def placed_order_status(order: Order) -> int:
-    """201 confirmed, 202 accepted with the charge still pending, else the status of the error that cancelled it."""
-    if order.status == PAYMENT_PENDING:
-        return status.HTTP_202_ACCEPTED
-    if order.status == CONFIRMED or not order.cancel_code:
+    """201 confirmed; 202 accepted, outcome still to come; else the status of the error that cancelled it."""
+    if order.status == CONFIRMED:
         return status.HTTP_201_CREATED
+    if order.status != CANCELLED:
+        return status.HTTP_202_ACCEPTED  # payment pending, or a choreographed checkout still under way
     error_class = DomainError._registry.get(order.cancel_code)
     return error_class.http_status if error_class else status.HTTP_503_SERVICE_UNAVAILABLE
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
+
 from common.money import Money
+from outbox.api import messages_about
 
 from .. import checkout, saga, services
-from ..api import Order, OrderLine, OrderPage, PricedLine, TimelineEntry
+from ..api import CHOREOGRAPHED, Order, OrderLine, OrderPage, PricedLine, TimelineEntry
 from ..models import Order as OrderModel
 
 
@@ -17,6 +20,12 @@ class LocalOrdersApi:
         self, *, customer_id: int, email: str, lines: Sequence[PricedLine], payment_token: str,
         shipping_address: str,
     ) -> Order:
+        if settings.CHECKOUT_MODE == CHOREOGRAPHED:
+            # The other contexts take it from here, reacting to OrderPlaced; the order is pending until then.
+            return order_dto(services.order_create(
+                customer_id=customer_id, email=email, lines=lines, shipping_address=shipping_address,
+                checkout=CHOREOGRAPHED, payment_token=payment_token,
+            ))
         order = services.order_create(
             customer_id=customer_id, email=email, lines=lines, shipping_address=shipping_address
         )
@@ -55,10 +64,14 @@ def order_dto(order: OrderModel) -> Order:
 
 
 def _timeline(order: OrderModel) -> tuple[TimelineEntry, ...]:
+    """The saga's steps for an orchestrated order; the events about it for a choreographed one."""
     try:
         steps = order.saga.log.all()
     except OrderModel.saga.RelatedObjectDoesNotExist:
-        return ()
+        return tuple(
+            TimelineEntry(at=m.occurred_at, kind="event", name=m.name, outcome="published")
+            for m in messages_about(aggregate_type="order", aggregate_id=str(order.id))
+        )
     return tuple(
         TimelineEntry(at=step.finished_at, kind=step.kind, name=step.name, outcome=step.outcome, detail=step.error)
         for step in steps
