@@ -59,6 +59,10 @@ class Conflict(DomainError):
     http_status = 409
 
 
+class NotYetKnown(Exception):
+    """A message arrived before the one it follows (e.g. ItemsReserved before OrderPlaced); retry it later."""
+
+
 class BoundaryUnavailable(Exception):
     """A call across a boundary failed in transport: refused, timed out, or the far side broke."""
 

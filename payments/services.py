@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.errors import ValidationFailed
+from common.errors import NotYetKnown, ValidationFailed
 from common.ids import parse_uuid
 from common.money import Money
 from outbox.api import publish
@@ -113,15 +113,11 @@ def invoice_create(
     return invoice
 
 
-class OrderNotYetKnown(Exception):
-    """An event about an order arrived before the OrderPlaced it follows; the delivery is retried later."""
-
-
 def payment_charge_for_reserved_order(*, order_id: str) -> None:
     """Choreography: charge an order whose stock is now held; a failure is published as PaymentFailed."""
     invoice = Invoice.objects.filter(order_id=parse_uuid(order_id)).first()
     if invoice is None:
-        raise OrderNotYetKnown(f"no invoice yet for order {order_id}")
+        raise NotYetKnown(f"no invoice yet for order {order_id}")
     if invoice.checkout != "choreographed":
         return  # the orchestrator charges it
     try:

@@ -7,7 +7,7 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.errors import ValidationFailed
+from common.errors import NotYetKnown, ValidationFailed
 from common.ids import parse_uuid
 from outbox.api import publish
 
@@ -88,10 +88,6 @@ def shipment_dispatch(*, shipment_id: uuid.UUID) -> Shipment:
     return shipment
 
 
-class OrderNotYetKnown(Exception):
-    """An event about an order arrived before the OrderPlaced it follows; the delivery is retried later."""
-
-
 def shipment_request_record(*, order_id: str, address: str, checkout: str) -> None:
     """Remember an order placed: its address, and whether shipping must react to its payment."""
     ShipmentRequest.objects.get_or_create(order_id=parse_uuid(order_id),
@@ -102,7 +98,7 @@ def shipment_schedule_for_paid_order(*, order_id: str) -> None:
     """Choreography: the order was paid, so schedule its shipment (unless it was called off)."""
     request = ShipmentRequest.objects.filter(order_id=parse_uuid(order_id)).first()
     if request is None:
-        raise OrderNotYetKnown(f"OrderPlaced of {order_id} not seen yet")
+        raise NotYetKnown(f"OrderPlaced of {order_id} not seen yet")
     if request.checkout != "choreographed":
         return  # the orchestrator schedules it
     try:
