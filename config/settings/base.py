@@ -221,7 +221,12 @@ RESILIENCE = {
 # The checkout saga (orders/saga.py): seconds a step may take before the saga counts as stuck,
 # how many times to try a charge that cannot be made now before compensating, and the backoff
 # between tries (capped far below the Redis visibility timeout, so no countdown is delivered twice).
-CHECKOUT_SAGA = {"step_deadline": 30.0, "charge_attempts": 12, "backoff_initial": 1.0, "backoff_max": 60.0}
+CHECKOUT_SAGA = {
+    "step_deadline": float(os.environ.get("CHECKOUT_SAGA_STEP_DEADLINE", "30")),
+    "charge_attempts": int(os.environ.get("CHECKOUT_SAGA_CHARGE_ATTEMPTS", "12")),
+    "backoff_initial": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_INITIAL", "1")),
+    "backoff_max": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_MAX", "60")),
+}
 CELERY_BEAT_SCHEDULE["resume-stuck-sagas"] = {"task": "orders.resume_stuck_sagas", "schedule": 15.0}
 # How the checkout runs: "orchestrated" (the saga above) or "choreographed" (events only; handlers.py).
 CHECKOUT_MODE = os.environ.get("CHECKOUT_MODE", "orchestrated")
