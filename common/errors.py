@@ -66,3 +66,19 @@ class BoundaryUnavailable(Exception):
         self.boundary = boundary
         self.reason = reason
         super().__init__(f"{boundary} unavailable: {reason}")
+
+
+class BoundaryTimeout(BoundaryUnavailable):
+    """The call ran out of time (its timeout or the caller's deadline); the far side may still have acted."""
+
+
+class BoundaryConnectionFailed(BoundaryUnavailable):
+    """No connection could be made or kept (refused, reset, gRPC UNAVAILABLE)."""
+
+
+class BoundaryServerError(BoundaryUnavailable):
+    """The far side answered with a failure of its own (5xx, INTERNAL) or an answer this side cannot read."""
+
+
+class BoundaryUnauthenticated(BoundaryUnavailable):
+    """The far side refused this side's service credentials: a configuration error, not worth retrying."""

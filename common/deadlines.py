@@ -1,0 +1,47 @@
+"""A per-call deadline carried in a contextvar, so every hop gets only the time its caller has left.
+
+    with deadline_scope(2.0):          # the whole operation may take 2 s
+        inventory.reserve_items(...)   # each client call: timeout = min(its own timeout, remaining())
+
+A scope never extends an outer one: nested scopes keep the earlier deadline. Servers open a scope from
+the incoming `X-Request-Deadline-Ms` header (REST) or the call's gRPC deadline, so the budget travels
+downstream. Resilience policies (retries, breakers) should read `remaining()` before trying again.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+HEADER = "X-Request-Deadline-Ms"  # remaining milliseconds, relative, so clocks need not agree
+
+_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
+
+
+@contextmanager
+def deadline_scope(seconds: float | None):
+    """Within the block, calls must finish `seconds` from now (or by an earlier outer deadline)."""
+    if seconds is None:
+        yield
+        return
+    deadline = time.monotonic() + max(seconds, 0.0)
+    outer = _deadline.get()
+    token = _deadline.set(deadline if outer is None else min(outer, deadline))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def remaining(default: float | None = None) -> float | None:
+    """Seconds left before the current deadline (0.0 once passed), or `default` outside any scope."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return default
+    return max(deadline - time.monotonic(), 0.0)
+
+
+def call_timeout(configured: float) -> float:
+    """The timeout for one outgoing call: the configured one, cut to what the deadline leaves."""
+    left = remaining()
+    return configured if left is None else min(configured, left)
