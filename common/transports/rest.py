@@ -212,8 +212,9 @@ class RestClient:
         if status == operation.status:
             if status == 204:
                 return None
-            try:
-                return wire.decode(wire.return_type(getattr(self.protocol, operation.name)), response.json())
+            try:  # DRF renders a None answer as an empty body
+                data = response.json() if response.content else None
+                return wire.decode(wire.return_type(getattr(self.protocol, operation.name)), data)
             except (ValueError, ValidationFailed) as error:
                 raise BoundaryServerError(self.boundary, f"unreadable answer: {error}") from error
         if DOMAIN_ERROR_HEADER in response.headers:
