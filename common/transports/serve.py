@@ -43,7 +43,9 @@ def start_grpc(context: str, address: str, *, reuse_port: bool = False):
     return server
 
 
-class _Gunicorn(BaseApplication):
+class GunicornServer(BaseApplication):
+    """gunicorn embedded: a WSGI application and its settings, run by `.run()` until SIGTERM."""
+
     def __init__(self, application, options: dict):
         self.application = application
         self.options = options
@@ -58,36 +60,45 @@ class _Gunicorn(BaseApplication):
 
 
 def serve(context: str, *, http: str | None, grpc_address: str | None, workers: int = 1, threads: int = 8):
-    """Serve until SIGTERM or Ctrl-C. With --http, gunicorn runs the show and gRPC lives in each worker."""
+    """Serve one context until SIGTERM or Ctrl-C."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # Commands are sent by name; eager mode runs them here only if this process knows the tasks.
         current_app.loader.import_default_modules()
+    grpc_starter = (lambda: start_grpc(context, grpc_address, reuse_port=workers > 1)) if grpc_address else None
     if http is None:
-        return _serve_grpc_only(context, grpc_address)
+        return run_grpc_only(grpc_starter)
+    run_http(internal_wsgi_application(context), http=http, grpc_starter=grpc_starter, workers=workers,
+             threads=threads, name=f"serve_context {context}")
+
+
+def run_http(application, *, http: str, grpc_starter=None, workers: int = 1, threads: int = 8, name: str = ""):
+    """Serve `application` with gunicorn gthread (keep-alive) and, in each worker, the gRPC server
+    `grpc_starter()` returns. gRPC starts after the fork because gRPC's threads do not survive one."""
     grpc_servers = []
 
     def post_worker_init(worker):
-        if grpc_address:
-            grpc_servers.append(start_grpc(context, grpc_address, reuse_port=workers > 1))
+        if grpc_starter:
+            grpc_servers.append(grpc_starter())
 
     def worker_exit(server, worker):
         for grpc_server in grpc_servers:
             grpc_server.stop(grace=5).wait()
 
-    _Gunicorn(internal_wsgi_application(context), {
+    GunicornServer(application, {
         "bind": [http], "workers": workers, "worker_class": "gthread", "threads": threads,
         "keepalive": 75,  # seconds an idle client connection stays open: callers reuse it
-        "graceful_timeout": 10, "timeout": 60, "proc_name": f"serve_context {context}",
+        "graceful_timeout": 10, "timeout": 60, "proc_name": name,
         "post_worker_init": post_worker_init, "worker_exit": worker_exit,
         "accesslog": None, "loglevel": "info", "control_socket_disable": True,
     }).run()
 
 
-def _serve_grpc_only(context: str, address: str):
+def run_grpc_only(grpc_starter):
+    """Serve gRPC alone in this process until SIGTERM or Ctrl-C."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    server = start_grpc(context, address)
+    server = grpc_starter()
     stop.wait()
-    logger.warning("%s: stopping gRPC", context)
+    logger.warning("stopping gRPC")
     server.stop(grace=5).wait()
