@@ -1,22 +1,32 @@
-"""The deadline of the current call chain, kept in a contextvar so every hop can honour and propagate it."""
+"""A per-call deadline carried in a contextvar, so every hop gets only the time its caller has left.
+
+    with deadline_scope(2.0):          # the whole operation may take 2 s
+        inventory.reserve_items(...)   # each client call: timeout = min(its own timeout, remaining())
+
+A scope never extends an outer one: nested scopes keep the earlier deadline. Servers open a scope from
+the incoming `X-Request-Deadline-Ms` header (REST) or the call's gRPC deadline, so the budget travels
+downstream. Resilience policies (retries, breakers) should read `remaining()` before trying again.
+"""
 from __future__ import annotations
 
-import contextvars
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+HEADER = "X-Request-Deadline-Ms"  # remaining milliseconds, relative, so clocks need not agree
+
+_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
 
 
 @contextmanager
 def deadline_scope(seconds: float | None):
-    """Within the block, calls must finish in `seconds` (or sooner, if an outer deadline is nearer)."""
+    """Within the block, calls must finish `seconds` from now (or by an earlier outer deadline)."""
     if seconds is None:
         yield
         return
-    new = time.monotonic() + seconds
+    deadline = time.monotonic() + max(seconds, 0.0)
     outer = _deadline.get()
-    token = _deadline.set(new if outer is None else min(outer, new))
+    token = _deadline.set(deadline if outer is None else min(outer, deadline))
     try:
         yield
     finally:
@@ -24,9 +34,14 @@ def deadline_scope(seconds: float | None):
 
 
 def remaining(default: float | None = None) -> float | None:
-    """Seconds left before the current deadline (never below 0), or `default` when there is none."""
+    """Seconds left before the current deadline (0.0 once passed), or `default` outside any scope."""
     deadline = _deadline.get()
     if deadline is None:
         return default
-    left = max(0.0, deadline - time.monotonic())
-    return left if default is None else min(left, default)
+    return max(deadline - time.monotonic(), 0.0)
+
+
+def call_timeout(configured: float) -> float:
+    """The timeout for one outgoing call: the configured one, cut to what the deadline leaves."""
+    left = remaining()
+    return configured if left is None else min(configured, left)

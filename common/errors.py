@@ -78,4 +78,18 @@ class BoundaryUnavailable(Exception):
 
 
 class BoundaryTimeout(BoundaryUnavailable):
-    """The call did not finish before its deadline."""
+    """The call ran out of time (its timeout or the caller's deadline); the far side may still have acted."""
+
+
+class BoundaryConnectionFailed(BoundaryUnavailable):
+    """No connection could be made or kept (refused, reset, gRPC UNAVAILABLE)."""
+
+
+class BoundaryServerError(BoundaryUnavailable):
+    """The far side answered with a failure of its own (5xx, INTERNAL) or an answer this side cannot read."""
+
+
+class BoundaryUnauthenticated(BoundaryUnavailable):
+    """The far side refused this side's service credentials: a configuration error, not worth retrying."""
+
+    retryable = False

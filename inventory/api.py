@@ -126,4 +126,8 @@ def availability_unknown(*, error: Exception, skus: Sequence[str]) -> list[Avail
 
 def get_inventory_api() -> InventoryApi:
     """The InventoryApi over the transport that settings.BOUNDARIES['inventory'] names."""
-    return boundary_client("inventory", {"local": "inventory.transports.local.LocalInventoryApi"})
+    return boundary_client("inventory", {
+        "local": "inventory.transports.local.LocalInventoryApi",
+        "rest": "inventory.transports.rest.RestInventoryApi",
+        "grpc": "inventory.transports.grpc.client.GrpcInventoryApi",
+    })

@@ -150,4 +150,8 @@ class OrdersApi(Protocol):
 
 def get_orders_api() -> OrdersApi:
     """The OrdersApi over the transport that settings.BOUNDARIES['orders'] names."""
-    return boundary_client("orders", {"local": "orders.transports.local.LocalOrdersApi"})
+    return boundary_client("orders", {
+        "local": "orders.transports.local.LocalOrdersApi",
+        "rest": "orders.transports.rest.RestOrdersApi",
+        "grpc": "orders.transports.grpc.client.GrpcOrdersApi",
+    })

@@ -105,4 +105,8 @@ class PaymentsApi(Protocol):
 
 def get_payments_api() -> PaymentsApi:
     """The PaymentsApi over the transport that settings.BOUNDARIES['payments'] names."""
-    return boundary_client("payments", {"local": "payments.transports.local.LocalPaymentsApi"})
+    return boundary_client("payments", {
+        "local": "payments.transports.local.LocalPaymentsApi",
+        "rest": "payments.transports.rest.RestPaymentsApi",
+        "grpc": "payments.transports.grpc.client.GrpcPaymentsApi",
+    })

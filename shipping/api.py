@@ -79,4 +79,8 @@ class ShippingApi(Protocol):
 
 def get_shipping_api() -> ShippingApi:
     """The ShippingApi over the transport that settings.BOUNDARIES['shipping'] names."""
-    return boundary_client("shipping", {"local": "shipping.transports.local.LocalShippingApi"})
+    return boundary_client("shipping", {
+        "local": "shipping.transports.local.LocalShippingApi",
+        "rest": "shipping.transports.rest.RestShippingApi",
+        "grpc": "shipping.transports.grpc.client.GrpcShippingApi",
+    })

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: a small catalog with stock, customers, and API clients."""
+"""Fixtures shared by every test: a small catalog with stock, customers, API clients, context servers."""
+import os
 from decimal import Decimal
 
 import pytest
@@ -131,3 +132,40 @@ def fresh_resilience_state():
     breaker.forget_breakers()
     storage._forced_local.clear()
     storage._forced_cache.clear()
+
+
+# --- Boundaries over the wire ------------------------------------------------------------------
+# SHOP_TEST_TRANSPORT=rest|grpc (scripts/test sets it for its extra passes) moves every boundary of
+# the selected tests onto that transport, served by real serve_context processes. Those see only
+# committed data, so the tests' database access becomes transactional.
+REMOTE_TRANSPORT = os.environ.get("SHOP_TEST_TRANSPORT", "")
+
+
+def pytest_collection_modifyitems(items):
+    if not REMOTE_TRANSPORT:
+        return
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and not marker.kwargs.get("transaction"):
+            item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "transaction": True}), append=False)
+        if item.get_closest_marker("in_process_only"):
+            item.add_marker(pytest.mark.skip(reason=f"changes settings the serving processes cannot see ({REMOTE_TRANSPORT})"))
+
+
+@pytest.fixture(scope="session")
+def context_servers(django_db_setup, django_db_blocker):
+    """serve_context processes for every context on free loopback ports, for the whole session."""
+    from tests.servers import context_servers as start
+
+    with django_db_blocker.unblock(), start(profile=REMOTE_TRANSPORT or "embedded",
+                                            CELERY_TASK_ALWAYS_EAGER="1") as servers:
+        yield servers
+
+
+@pytest.fixture(autouse=True)
+def _remote_boundaries(request, settings):
+    """In a SHOP_TEST_TRANSPORT pass, every boundary goes over the wire to the context servers."""
+    if REMOTE_TRANSPORT and request.node.get_closest_marker("django_db"):
+        from tests.servers import remote_boundaries
+
+        settings.BOUNDARIES = remote_boundaries(request.getfixturevalue("context_servers"), REMOTE_TRANSPORT)

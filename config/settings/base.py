@@ -164,14 +164,33 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-prune": {"task": "outbox.prune", "schedule": 3600.0},
 }
 
-# --- Boundaries between contexts -------------------------------------------------------------
-# Per boundary: which transport carries calls into that context. Read when called.
-BOUNDARIES = {
-    "inventory": {"transport": "local"},
-    "orders": {"transport": "local"},
-    "payments": {"transport": "local"},
-    "shipping": {"transport": "local"},
+# --- Boundaries between contexts: transports, targets, service auth (README "Transports") -----
+# Per boundary: the transport carrying calls into that context ("local", "rest" or "grpc") and,
+# when remote, its target, per-call timeout (seconds), the context's service token and gRPC TLS.
+# Read when called, so override_settings moves a boundary. BOUNDARIES_PROFILE picks a whole set:
+# embedded (all in-process), rest, grpc, or split (a deliberate choice per interaction).
+from .boundaries import boundaries as _boundaries  # noqa: E402
+
+INTERNAL_SERVICE_TOKENS = {  # the token each context's internal endpoints accept
+    context: os.environ.get(f"{context.upper()}_SERVICE_TOKEN", f"dev-{context}-service-token")
+    for context in ("inventory", "orders", "payments", "shipping")
 }
+# gRPC TLS for clients, when set: CA to trust, and a certificate and key for mutual TLS.
+_GRPC_CLIENT_TLS = {k: v for k, v in {
+    "ca": os.environ.get("GRPC_TLS_CA"), "cert": os.environ.get("GRPC_TLS_CLIENT_CERT"),
+    "key": os.environ.get("GRPC_TLS_CLIENT_KEY"), "server_name": os.environ.get("GRPC_TLS_SERVER_NAME"),
+}.items() if v}
+BOUNDARIES = _boundaries(
+    os.environ.get("BOUNDARIES_PROFILE", "embedded"), os.environ, tokens=INTERNAL_SERVICE_TOKENS,
+    timeout=float(os.environ.get("BOUNDARY_TIMEOUT", "5")), tls=_GRPC_CLIENT_TLS or None,
+)
+# serve_context: gRPC server TLS (with GRPC_TLS_CLIENT_CA, clients must present a certificate: mTLS),
+# and the lean middleware its internal endpoints run with (no sessions, CSRF or users: callers are services).
+INTERNAL_GRPC_TLS = {
+    "cert": os.environ.get("GRPC_TLS_SERVER_CERT"), "key": os.environ.get("GRPC_TLS_SERVER_KEY"),
+    "client_ca": os.environ.get("GRPC_TLS_CLIENT_CA"),
+}
+INTERNAL_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
 
 # --- Resilience: the policy layer around every boundary call ----------------------------------
 # Timeouts in seconds. Only operations marked idempotent are retried in-line; a charge never is

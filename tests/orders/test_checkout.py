@@ -1,5 +1,6 @@
 """The in-process checkout: happy path and every failure path leave stock, payments and orders consistent."""
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from common.errors import ValidationFailed
@@ -67,13 +68,14 @@ def test_declined_card_releases_stock_and_charges_nothing(catalog):
     assert not Shipment.objects.exists()
 
 
-def test_amount_over_the_provider_limit_is_declined(catalog, settings):
-    settings.PAYMENT_PROVIDER = {**settings.PAYMENT_PROVIDER, "decline_over_amount": "100.00"}
-    order = place(priced("TEE", 5))
+def test_amount_over_the_provider_limit_is_declined(catalog):
+    get_inventory_api().restock(sku="MUG", quantity=500, reason="test")
+    order = place(priced("MUG", 401))  # 5012.50, over the provider's 5000.00 limit
     assert (order.status, order.cancel_code) == ("cancelled", "payment_declined")
-    assert stock_of("TEE") == (5, 0, 0)
+    assert stock_of("MUG") == (510, 0, 0)
 
 
+@pytest.mark.in_process_only
 def test_payment_provider_failure_cancels_and_releases(catalog, settings):
     settings.PAYMENT_PROVIDER = {**settings.PAYMENT_PROVIDER, "failure_rate": 1.0}
     order = place(priced("MUG", 3))

@@ -13,7 +13,9 @@ from payments.models import Payment
 from shipping.models import Shipment
 from tests.conftest import on_postgres, priced, stock_of
 
-pytestmark = pytest.mark.django_db
+# These set boundary faults in this process's settings; with the checkout served by another process
+# (SHOP_TEST_TRANSPORT) they would not reach it. Faults on every transport: tests/contracts/test_faults.py.
+pytestmark = [pytest.mark.django_db, pytest.mark.in_process_only]
 
 
 def place(*lines, token="tok_visa"):

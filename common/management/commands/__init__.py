@@ -1,0 +1,1 @@
+"""serve_context: run one context as its own process."""

@@ -1,0 +1,51 @@
+"""BOUNDARIES profiles: which transport carries each synchronous boundary, and where its server listens.
+
+`embedded` keeps every context in-process; `rest` and `grpc` move every boundary to that transport;
+`split` chooses per interaction (README, "Split profile"). Targets default to fixed loopback ports
+and are overridden per context with <CONTEXT>_REST_TARGET / <CONTEXT>_GRPC_TARGET.
+"""
+from __future__ import annotations
+
+CONTEXTS = ("inventory", "orders", "payments", "shipping")
+DEFAULT_PORTS = {"inventory": 1, "orders": 2, "payments": 3, "shipping": 4}  # REST 810N, gRPC 5010N
+
+SPLIT = {
+    "inventory": "grpc",  # reserve/release on the checkout path and availability on every catalog page: hot, typed
+    "payments": "rest",  # charge/refund: rare, must answer before we confirm, idempotent per order, easy to inspect
+    "shipping": "rest",  # schedule/cancel: rare, simple commands that must answer before we confirm
+    "orders": "rest",  # storefront place/get: the customer waits for confirmed or cancelled; plain JSON
+}
+
+
+def targets(env) -> dict[str, dict[str, str]]:
+    """Per context, the base URL of its REST server and the host:port of its gRPC server."""
+    result = {}
+    for context in CONTEXTS:
+        n = DEFAULT_PORTS[context]
+        result[context] = {
+            "rest": env.get(f"{context.upper()}_REST_TARGET", f"http://127.0.0.1:810{n}"),
+            "grpc": env.get(f"{context.upper()}_GRPC_TARGET", f"127.0.0.1:5010{n}"),
+        }
+    return result
+
+
+def boundaries(profile: str, env, *, tokens: dict[str, str], timeout: float, tls: dict | None = None) -> dict:
+    """The BOUNDARIES setting for `profile` (embedded, rest, grpc or split)."""
+    if profile == "embedded":
+        transports = dict.fromkeys(CONTEXTS, "local")
+    elif profile in ("rest", "grpc"):
+        transports = dict.fromkeys(CONTEXTS, profile)
+    elif profile == "split":
+        transports = SPLIT
+    else:
+        raise ValueError(f"BOUNDARIES_PROFILE must be embedded, rest, grpc or split, not {profile!r}")
+    where = targets(env)
+    result = {}
+    for context, transport in transports.items():
+        config = {"transport": transport}
+        if transport != "local":
+            config.update(target=where[context][transport], timeout=timeout, token=tokens[context])
+        if transport == "grpc" and tls:
+            config["tls"] = tls
+        result[context] = config
+    return result

@@ -1,0 +1,1 @@
+"""Inventory's gRPC transport: inventory.proto, its generated code, the servicer and the GrpcInventoryApi client."""

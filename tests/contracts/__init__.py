@@ -1,0 +1,1 @@
+"""Contract suites: one per boundary, the same assertions over every transport."""
