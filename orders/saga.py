@@ -126,7 +126,7 @@ def _run_step(saga: CheckoutSaga) -> None:
         if step == RESERVE:
             _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.FAILED, started, error)
             raise _Compensate(f"stock unavailable: {error}", "boundary_unavailable") from error
-        if step == PIVOT and saga.attempts >= _config()["charge_attempts"]:
+        if step == PIVOT and _charge_window_passed(saga):
             _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.FAILED, started, error)
             raise _Compensate("payment could not be completed in time", PAYMENT_UNAVAILABLE) from error
         _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.WAITING, started, error)
@@ -135,6 +135,10 @@ def _run_step(saga: CheckoutSaga) -> None:
         raise _Wait from error
     _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started)
     _advance(saga)
+
+
+def _charge_window_passed(saga: CheckoutSaga) -> bool:
+    return timezone.now() - saga.created_at >= timedelta(seconds=_config()["charge_window"])
 
 
 def _advance(saga: CheckoutSaga) -> None:

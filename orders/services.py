@@ -143,3 +143,20 @@ def order_follow_cancel(*, order_id: str, reason: str, code: str) -> None:
     if order is None or order.status in (Order.Status.CONFIRMED, Order.Status.CANCELLED):
         return
     order_mark_cancelled(order=order, reason=reason, code=code)
+
+
+def orders_expire_stalled(*, older_than_seconds: float) -> list[str]:
+    """Choreography's give-up: cancel choreographed orders not yet paid after this long (their stock and any
+    late charge are then undone by the OrderCancelled subscribers). Returns the cancelled order ids."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stalled = Order.objects.filter(checkout=CHOREOGRAPHED, created_at__lt=cutoff,
+                                   status__in=[Order.Status.PENDING, Order.Status.RESERVED])
+    cancelled = []
+    for order in stalled:
+        order_mark_cancelled(order=order, reason="the checkout did not complete in time", code="checkout_timeout")
+        cancelled.append(str(order.id))
+    return cancelled

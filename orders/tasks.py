@@ -1,7 +1,8 @@
 """Celery commands handled by orders."""
 from celery import shared_task
+from django.conf import settings
 
-from . import saga
+from . import saga, services
 
 
 @shared_task(name="orders.resume_saga")
@@ -17,3 +18,9 @@ def resume_stuck_sagas() -> int:
     for order_id in stuck:
         resume_saga.delay(order_id=order_id)
     return len(stuck)
+
+
+@shared_task(name="orders.expire_stalled_checkouts")
+def expire_stalled_checkouts() -> int:
+    """Periodic: cancel choreographed orders whose checkout stalled before the charge (the saga's give-up)."""
+    return len(services.orders_expire_stalled(older_than_seconds=settings.CHOREOGRAPHY_TIMEOUT))

@@ -25,11 +25,19 @@ def _config() -> dict:
     return settings.PAYMENT_PROVIDER
 
 
+def _latency_seconds(spec) -> float:
+    """A latency in seconds from a number of milliseconds or a "lo-hi" range of them."""
+    if isinstance(spec, str) and "-" in spec.strip("-"):
+        low, high = (float(part) for part in spec.split("-", 1))
+        return random.uniform(low, high) / 1000
+    return float(spec or 0) / 1000
+
+
 def _behave_like_a_network() -> None:
     config = _config()
-    latency_ms = config.get("latency_ms", 0)
-    if latency_ms:
-        time.sleep(latency_ms / 1000)
+    latency = _latency_seconds(config.get("latency_ms", 0))
+    if latency:
+        time.sleep(latency)
     if random.random() < config.get("failure_rate", 0.0):
         raise PaymentProviderUnavailable("the payment provider did not answer")
 

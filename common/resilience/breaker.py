@@ -119,6 +119,8 @@ class Breaker:
             if permit.trial:
                 self._record_trial(failed or slow)
                 return
+            if self._cb.current_state != CLOSED:
+                return  # a call let through before the breaker tripped: its outcome is already judged
             self._window.append((failed, slow))
             if len(self._window) < self.policy.minimum_number_of_calls:
                 return

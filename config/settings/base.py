@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "payments",
     "shipping",
     "notifications",
+    "scenarios",
 ]
 
 MIDDLEWARE = [
@@ -202,7 +203,8 @@ RESILIENCE = {
         "retry": {"attempts": 3, "backoff_initial": 0.05, "backoff_max": 1.0, "jitter": 0.5},
         "breaker": {
             "failure_rate_threshold": 50, "slow_call_rate_threshold": 80, "slow_call_duration": 1.0,
-            "sliding_window_size": 20, "minimum_number_of_calls": 10, "wait_duration_in_open_state": 10,
+            "sliding_window_size": 20, "minimum_number_of_calls": 10,
+            "wait_duration_in_open_state": float(os.environ.get("BREAKER_WAIT_SECONDS", "10")),
             "permitted_calls_in_half_open": 3,
         },
     },
@@ -212,17 +214,24 @@ RESILIENCE = {
             "release_items": {"idempotent": True},
             "get_availability": {"idempotent": True, "fallback": "inventory.api.availability_unknown"},
         }},
-        "payments": {"operations": {
-            "charge": {"timeout": 1.5, "per_try_timeout": 1.5},
-            "refund": {"idempotent": True},
-            "get_payment": {"idempotent": True},
-        }},
+        "payments": {
+            # A critical dependency: judge it on few calls and test it with one trial call, so that
+            # while it is slow only a handful of orders ever wait for it (Scenario 1).
+            "breaker": {"minimum_number_of_calls": 5, "permitted_calls_in_half_open": 1},
+            "operations": {
+                "charge": {"timeout": 1.0, "per_try_timeout": 1.0},
+                "refund": {"idempotent": True},
+                "get_payment": {"idempotent": True},
+            },
+        },
         "shipping": {"operations": {
             "schedule_shipment": {"idempotent": True},
             "cancel_shipment": {"idempotent": True},
         }},
         "orders": {
             "timeout": 10.0, "per_try_timeout": 10.0,  # placing an order runs the whole checkout
+            # ... which may wait a second for payments: that is slow payments, not a sick orders context.
+            "breaker": {"slow_call_duration": 5.0},
             "operations": {
                 "get_order": {"idempotent": True, "timeout": 5.0, "per_try_timeout": 2.0},
                 "list_orders": {"idempotent": True, "timeout": 5.0, "per_try_timeout": 2.0},
@@ -237,16 +246,26 @@ RESILIENCE = {
     "fault_refresh_seconds": 1.0,
 }
 
+if os.environ.get("RESILIENCE_PROFILE") == "naive":
+    # Scenario 1's "before": no timeout, no breaker, and the order waits for the charge however long.
+    RESILIENCE["boundaries"]["payments"]["operations"]["charge"] = {
+        "timeout": None, "per_try_timeout": None, "breaker": {"enabled": False}}
+    RESILIENCE["boundaries"]["payments"]["breaker"] = {"enabled": False}
+
 # The checkout saga (orders/saga.py): seconds a step may take before the saga counts as stuck,
-# how many times to try a charge that cannot be made now before compensating, and the backoff
+# how long to keep trying a charge that cannot be made now before compensating, and the backoff
 # between tries (capped far below the Redis visibility timeout, so no countdown is delivered twice).
 CHECKOUT_SAGA = {
     "step_deadline": float(os.environ.get("CHECKOUT_SAGA_STEP_DEADLINE", "30")),
-    "charge_attempts": int(os.environ.get("CHECKOUT_SAGA_CHARGE_ATTEMPTS", "12")),
+    # Seconds after the order was placed during which a charge that cannot be made is retried.
+    "charge_window": float(os.environ.get("CHECKOUT_SAGA_CHARGE_WINDOW", "600")),
     "backoff_initial": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_INITIAL", "1")),
     "backoff_max": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_MAX", "60")),
 }
 CELERY_BEAT_SCHEDULE["resume-stuck-sagas"] = {"task": "orders.resume_stuck_sagas", "schedule": 15.0}
+CELERY_BEAT_SCHEDULE["expire-stalled-checkouts"] = {"task": "orders.expire_stalled_checkouts", "schedule": 30.0}
+# A choreographed order not paid after this many seconds is cancelled (the saga's charge_window, in events).
+CHOREOGRAPHY_TIMEOUT = float(os.environ.get("CHOREOGRAPHY_TIMEOUT", "300"))
 # How the checkout runs: "orchestrated" (the saga above) or "choreographed" (events only; handlers.py).
 CHECKOUT_MODE = os.environ.get("CHECKOUT_MODE", "orchestrated")
 
@@ -256,8 +275,9 @@ PAYMENT_PROVIDER = {
     "decline_tokens": {"tok_declined": "card_declined", "tok_insufficient_funds": "insufficient_funds"},
     # Charges above this amount are declined (a fraud rule); None disables it.
     "decline_over_amount": "5000.00",
-    "latency_ms": 0,
-    "failure_rate": 0.0,
+    # Milliseconds per call: a number, or "lo-hi" for a uniform random latency (Scenario 1 uses 5000-10000).
+    "latency_ms": os.environ.get("PAYMENT_LATENCY_MS", "0"),
+    "failure_rate": float(os.environ.get("PAYMENT_FAILURE_RATE", "0")),
 }
 
 # --- Orders ----------------------------------------------------------------------------------

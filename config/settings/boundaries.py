@@ -2,7 +2,8 @@
 
 `embedded` keeps every context in-process; `rest` and `grpc` move every boundary to that transport;
 `split` chooses per interaction (README, "Split profile"). Targets default to fixed loopback ports
-and are overridden per context with <CONTEXT>_REST_TARGET / <CONTEXT>_GRPC_TARGET.
+and are overridden per context with <CONTEXT>_REST_TARGET / <CONTEXT>_GRPC_TARGET; <CONTEXT>_TRANSPORT
+moves one context whatever the profile.
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ def boundaries(profile: str, env, *, tokens: dict[str, str], timeout: float, tls
         transports = SPLIT
     else:
         raise ValueError(f"BOUNDARIES_PROFILE must be embedded, rest, grpc or split, not {profile!r}")
+    # <CONTEXT>_TRANSPORT moves one boundary whatever the profile, e.g. PAYMENTS_TRANSPORT=rest.
+    transports = {context: env.get(f"{context.upper()}_TRANSPORT", transport) for context, transport in transports.items()}
     where = targets(env)
     result = {}
     for context, transport in transports.items():

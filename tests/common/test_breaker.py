@@ -120,3 +120,15 @@ def test_concurrent_calls_through_one_breaker_do_not_serialise():
     for thread in threads:
         thread.join(timeout=10)
     assert time.perf_counter() - started < 8 * 0.2 / 2  # serialised calls would take 1.6 s
+
+
+def test_calls_finishing_after_the_trip_do_not_trip_it_again():
+    breaker = Breaker("b-late", POLICY)
+    late = [breaker.acquire() for _ in range(6)]  # six calls in flight
+    for permit in late[:4]:
+        breaker.record(permit, failed=True, duration=0.0)
+    assert breaker.state == "open"
+    opened = [(t.old, t.new) for t in breaker.transitions]
+    for permit in late[4:]:
+        breaker.record(permit, failed=True, duration=0.0)
+    assert [(t.old, t.new) for t in breaker.transitions] == opened == [("closed", "open")]

@@ -186,3 +186,27 @@ def test_storefront_answers_202_for_a_choreographed_order_and_shows_its_progress
     assert (response.status_code, response.json()["status"]) == (202, "pending")
     settle()
     assert client.get(f"/api/orders/{response.json()['order_id']}/").json()["status"] == "confirmed"
+
+
+def test_a_choreographed_checkout_that_stalls_is_cancelled_and_undone(settings, catalog, outage):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.tasks import expire_stalled_checkouts
+
+    settings.CHECKOUT_MODE = "choreographed"
+    settings.CHOREOGRAPHY_TIMEOUT = 60
+    outage("payments")
+    order = place(priced("TEE", 2))
+    settle(down=outage.state["down"], rounds=3)
+    assert expire_stalled_checkouts.apply().get() == 0  # not stalled long enough yet
+    Order.objects.filter(pk=order.order_id).update(created_at=timezone.now() - timedelta(seconds=61))
+    assert expire_stalled_checkouts.apply().get() == 1
+    settle(down=outage.state["down"], rounds=3)
+    assert final(order.order_id) == ("cancelled", "checkout_timeout")
+    assert stock_of("TEE") == (5, 0, 0)
+    outage()  # payments comes back and finally hears ItemsReserved: the void refuses the late charge
+    settle()
+    assert final(order.order_id) == ("cancelled", "checkout_timeout")
+    assert "charged" not in charges(order.order_id)

@@ -43,7 +43,7 @@ def mode(request, settings):
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("needs the Redis broker (scripts/test sets it)")
     settings.CHECKOUT_MODE = request.param
-    settings.CHECKOUT_SAGA = {"step_deadline": 5.0, "charge_attempts": 6, "backoff_initial": 0.2, "backoff_max": 1.0}
+    settings.CHECKOUT_SAGA = {"step_deadline": 5.0, "charge_window": 4.0, "backoff_initial": 0.2, "backoff_max": 1.0}
     # The relay's and worker's own settings come from the environment.
     return request.param
 
@@ -77,7 +77,7 @@ def test_books_balance_after_a_storm_of_faults(mode, catalog):
     for sku in CATALOG:  # enough stock that most orders meet the faults, not an empty shelf
         get_inventory_api().restock(sku=sku, quantity=15, reason="storm")
     start = {item.sku: item.on_hand + item.reserved + item.sold for item in StockItem.objects.all()}
-    env = child_env(CHECKOUT_MODE=mode, CHECKOUT_SAGA_STEP_DEADLINE="5", CHECKOUT_SAGA_CHARGE_ATTEMPTS="6",
+    env = child_env(CHECKOUT_MODE=mode, CHECKOUT_SAGA_STEP_DEADLINE="5", CHECKOUT_SAGA_CHARGE_WINDOW="4",
                     CHECKOUT_SAGA_BACKOFF_INITIAL="0.2", CHECKOUT_SAGA_BACKOFF_MAX="1")
     processes = Processes(env)
     processes.start("worker")
