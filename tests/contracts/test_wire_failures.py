@@ -21,6 +21,7 @@ from common.errors import (
 )
 from common.transports.grpc import build_server
 from common.transports.rest import internal_urlpatterns
+from common.transports.status import GRPC_CODES, grpc_code
 from inventory.api import InventoryApi, StockLine
 from inventory.transports.grpc import inventory_pb2, inventory_pb2_grpc
 from inventory.transports.grpc.client import GrpcInventoryApi
@@ -76,6 +77,24 @@ def test_every_domain_error_arrives_as_itself_with_its_details(request, client, 
     assert type(raised.value) is error_class
     assert raised.value.message == f"{error_class.code} happened"
     assert raised.value.details == {"sku": "MUG", "requested": 2, "note": "déjà vu"}
+
+
+@pytest.mark.parametrize("error_class", EVERY_DOMAIN_ERROR, ids=lambda cls: cls.__name__)
+def test_on_the_wire_a_domain_error_is_its_http_status_and_grpc_code(live_server, raising_rest, raising_grpc, error_class):
+    response = requests.post(
+        live_server.url + "/internal/inventory/reservations/",
+        json={"order_id": error_class.code, "lines": [{"sku": "MUG", "quantity": 2}]},
+        headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5,
+    )
+    assert response.status_code == error_class.http_status
+    assert response.headers["X-Domain-Error"] == error_class.code
+    assert response.json()["error"]["code"] == error_class.code
+
+    with pytest.raises(DomainError) as raised:
+        raising_grpc.reserve_items(order_id=error_class.code, lines=[StockLine("MUG", 2)])
+    rpc_error = raised.value.__cause__
+    assert isinstance(rpc_error, grpc.RpcError) and rpc_error.code() == grpc_code(raised.value)
+    assert rpc_error.code() == GRPC_CODES.get(error_class.http_status, grpc.StatusCode.FAILED_PRECONDITION)
 
 
 @pytest.mark.processes
