@@ -205,3 +205,14 @@ def test_http_failures_without_a_domain_error_are_boundary_failures(status, fami
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.processes
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("body", [b"[1, 2]", b"{not json", b'{"order_id": "x"}', b'{"order_id": 1, "lines": []}'],
+                         ids=["array", "malformed", "missing-field", "wrong-type"])
+def test_a_bad_body_is_a_validation_error_not_a_crash(context_servers, body):
+    response = requests.post(context_servers["inventory"]["rest"] + "/internal/inventory/reservations/", data=body,
+                             headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}, timeout=5)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "validation_failed"
