@@ -44,6 +44,10 @@ class RaisingInventory:
         error_class = DomainError._registry.get(order_id, DomainError)
         raise error_class(f"{order_id} happened", sku="MUG", requested=2, note="déjà vu")
 
+    def release_items(self, *, order_id):
+        """Tells, as an error, how much of the caller's deadline the server side was given."""
+        raise DomainError("deadline", remaining=deadlines.remaining())
+
 
 urlpatterns = [path("internal/inventory/", include(internal_urlpatterns("inventory", InventoryApi, RaisingInventory(), OPERATIONS)))]
 
@@ -95,6 +99,14 @@ def test_on_the_wire_a_domain_error_is_its_http_status_and_grpc_code(live_server
     rpc_error = raised.value.__cause__
     assert isinstance(rpc_error, grpc.RpcError) and rpc_error.code() == grpc_code(raised.value)
     assert rpc_error.code() == GRPC_CODES.get(error_class.http_status, grpc.StatusCode.FAILED_PRECONDITION)
+
+
+@pytest.mark.parametrize("client", ["raising_rest", "raising_grpc"])
+def test_the_server_side_runs_within_the_callers_deadline(request, client):
+    api = request.getfixturevalue(client)  # configured timeout: 5 s
+    with deadlines.deadline_scope(1.0), pytest.raises(DomainError) as raised:
+        api.release_items(order_id=ORDER_ID)
+    assert 0.5 < raised.value.details["remaining"] <= 1.0
 
 
 @pytest.mark.processes
