@@ -1,16 +1,19 @@
 #!/usr/bin/env python
 """reserve_items p50/p99 over each transport, next to floors this script measures in the same run.
 
-    .venv/bin/python bench/boundaries.py [--calls 3000] [--database-url postgres://...]
+    .venv/bin/python bench/boundaries.py [--calls 3000] [--threads 8] [--database-url postgres://...]
 
-Rows: the direct service call (inventory.services.stock_reserve); the local transport (and, alone,
-its seam: get_inventory_api() reading BOUNDARIES and finding the cached client); a bare gRPC
-unary echo of the same ReservationRequest (no auth, no interceptor, no database); inventory over gRPC
-(a real `serve_context inventory` process); a plain Django view echoing the same JSON, served by the
-same gunicorn gthread setup and called with http.client on a kept-alive connection; inventory over
-REST. The floors do no database work, so the gRPC and REST targets compare each transport's cost
-above the direct call with its floor; the raw ratio is printed too. Every call reserves a new order.
-Defaults to a fresh SQLite file under var/ (removed afterwards). Not a test: numbers vary by machine.
+Rows: the direct service call (inventory.services.stock_reserve, which returns a model); the local
+implementation called without the seam (it maps the model to the DTO, re-reading the lines: one
+SELECT); the local transport (and, alone, its seam: get_inventory_api() reading BOUNDARIES and
+finding the cached client); a bare gRPC unary echo of the same ReservationRequest (no auth, no
+interceptor, no database); inventory over gRPC (a real `serve_context inventory` process); a plain
+Django view echoing the same JSON, served by the same gunicorn gthread setup and called with
+http.client on a kept-alive connection; inventory over REST. The floors do no database work, so the
+gRPC and REST targets compare each transport's cost above the direct call with its floor; the raw
+ratio is printed too. Every call reserves a new order. Defaults to a fresh SQLite file on tmpfs
+(/dev/shm) or under var/, removed afterwards. Not a test: the numbers depend on the machine and on
+what else runs on it.
 """
 from __future__ import annotations
 
@@ -51,7 +54,7 @@ def setup_django(database_url: str) -> None:
 # --- the floors' server process ---------------------------------------------------------------
 
 
-def serve_floors(http_address: str, grpc_address: str) -> None:
+def serve_floors(http_address: str, grpc_address: str, threads: int) -> None:
     """A plain Django view and a bare gRPC echo, served like serve_context serves a context."""
     import grpc
     from concurrent import futures
@@ -79,29 +82,33 @@ def serve_floors(http_address: str, grpc_address: str) -> None:
             return pb.ReservationResponse(success=True, order_id=request.order_id, items=request.items)
 
     def start_echo():
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=threads))
         inventory_pb2_grpc.add_InventoryServiceServicer_to_server(Echo(), server)
         server.add_insecure_port(grpc_address)
         server.start()
         return server
 
-    run_http(get_wsgi_application(), http=http_address, grpc_starter=start_echo, name="bench floors")
+    run_http(get_wsgi_application(), http=http_address, grpc_starter=start_echo, threads=threads, name="bench floors")
 
 
 # --- measuring --------------------------------------------------------------------------------
 
 
-def measure(rows: dict, calls: int, warmup: int = 200) -> dict[str, tuple[float, float]]:
-    """p50 and p99 in microseconds of each row's call, the rows taking turns call by call, so that
-    drift (the database growing, the machine's other work) touches every row alike."""
-    samples: dict[str, list[int]] = {name: [] for name in rows}
-    for i in range(warmup + calls):
-        if i == warmup:
-            gc.collect()
-        for name, call in rows.items():
-            started = time.perf_counter_ns()
+def measure(rows: dict, calls: int, warmup: int = 200, block: int = 100) -> dict[str, tuple[float, float]]:
+    """p50 and p99 in microseconds of each row's call. The rows take turns in blocks of `block` calls,
+    so that drift (the database growing, the machine's other work) touches every row alike, while
+    each block runs undisturbed: call by call, every SQLite write by a server process would make the
+    next local call reload its page cache, a cost that belongs to no row."""
+    for name, call in rows.items():
+        for _ in range(warmup):
             call()
-            if i >= warmup:
+    gc.collect()
+    samples: dict[str, list[int]] = {name: [] for name in rows}
+    for _ in range(max(calls // block, 1)):
+        for name, call in rows.items():
+            for _ in range(block):
+                started = time.perf_counter_ns()
+                call()
                 samples[name].append(time.perf_counter_ns() - started)
     result = {}
     for name, values in samples.items():
@@ -129,7 +136,7 @@ def start(args: list[str]) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def run(calls: int) -> list[tuple]:
+def run(calls: int, threads: int) -> list[tuple]:
     import grpc
     from django.core.management import call_command
     from django.test import override_settings
@@ -144,8 +151,9 @@ def run(calls: int) -> list[tuple]:
     ports = {name: free_port() for name in ("rest", "grpc", "floor_http", "floor_grpc")}
     servers = [
         start(["manage.py", "serve_context", "inventory", "--http", f"127.0.0.1:{ports['rest']}",
-               "--grpc", f"127.0.0.1:{ports['grpc']}"]),
-        start([__file__, "--serve-floors", f"127.0.0.1:{ports['floor_http']}", f"127.0.0.1:{ports['floor_grpc']}"]),
+               "--grpc", f"127.0.0.1:{ports['grpc']}", "--threads", str(threads)]),
+        start([__file__, "--serve-floors", f"127.0.0.1:{ports['floor_http']}", f"127.0.0.1:{ports['floor_grpc']}",
+               "--threads", str(threads)]),
     ]
     try:
         wait_until_up(ports["rest"], ports["grpc"], servers[0])
@@ -174,6 +182,7 @@ def run(calls: int) -> list[tuple]:
 
         rows = {
             "direct service call": lambda: services.stock_reserve(order_id=new_id(), lines=lines),
+            "local impl, no seam": lambda: local.reserve_items(order_id=new_id(), lines=lines),
             "local transport": lambda: get_inventory_api().reserve_items(order_id=new_id(), lines=lines),
             "  of which the seam lookup": get_inventory_api,
             "floor: bare gRPC echo": bare_echo,
@@ -217,17 +226,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--database-url", help="default: a fresh SQLite file under var/")
+    parser.add_argument("--threads", type=int, default=8, help=(
+        "threads of every server, REST and gRPC (default 8, as serve_context; with SQLite each thread is one "
+        "more connection whose page cache a write by another makes stale, so 1 shows the transport alone)"))
     parser.add_argument("--serve-floors", nargs=2, metavar=("HTTP", "GRPC"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floors:
         setup_django(os.environ["DATABASE_URL"])
-        return serve_floors(*args.serve_floors)
+        return serve_floors(*args.serve_floors, threads=args.threads)
     # On tmpfs when there is one: the point is the transports' cost, not the disk's fsync.
     folder = Path("/dev/shm") if Path("/dev/shm").is_dir() else ROOT / "var"
     database = folder / f"shop-bench-{os.getpid()}.sqlite3"
     setup_django(args.database_url or f"sqlite:///{database}")
     try:
-        report(run(args.calls), args.calls)
+        report(run(args.calls, args.threads), args.calls)
     finally:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)

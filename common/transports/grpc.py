@@ -8,7 +8,6 @@ client turns that trailer back into the same exception, and any other failure in
 from __future__ import annotations
 
 import json
-import logging
 from concurrent import futures
 from pathlib import Path
 
@@ -30,7 +29,6 @@ from . import auth
 from .status import grpc_code
 
 ERROR_TRAILER = "domain-error-bin"  # "-bin": gRPC carries the UTF-8 JSON as bytes
-logger = logging.getLogger(__name__)
 
 # --- client side ------------------------------------------------------------------------------
 

@@ -91,7 +91,9 @@ class InternalApiView(APIView):
     def handle(self, request, **path_values):
         operation = self.get_operation(request)
         function = getattr(self.protocol, operation.name)
-        data = _query_data(function, request.query_params) if request.method == "GET" else dict(request.data or {})
+        data = _query_data(function, request.query_params) if request.method == "GET" else (request.data or {})
+        if not isinstance(data, dict):
+            raise ValidationFailed("the body must be a JSON object", field="body")
         kwargs = wire.decode_kwargs(function, {**data, **path_values})
         budget = request.META.get("HTTP_" + deadlines.HEADER.upper().replace("-", "_"))
         seconds = _seconds(budget)

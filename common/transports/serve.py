@@ -33,11 +33,11 @@ def internal_wsgi_application(context: str):
     return get_wsgi_application()
 
 
-def start_grpc(context: str, address: str, *, reuse_port: bool = False):
+def start_grpc(context: str, address: str, *, reuse_port: bool = False, threads: int = 8):
     """Start the context's gRPC server (its servicers, health, reflection; TLS when configured)."""
     register = import_string(f"{context}.transports.grpc.servicer.register")
     tls = settings.INTERNAL_GRPC_TLS if settings.INTERNAL_GRPC_TLS.get("cert") else None
-    server, port = build_server(context, address, register, tls=tls, reuse_port=reuse_port)
+    server, port = build_server(context, address, register, tls=tls, reuse_port=reuse_port, threads=threads)
     host = address.rsplit(":", 1)[0]
     logger.warning("%s: gRPC listening on %s:%s (%s)", context, host, port, "TLS" if tls else "plaintext")
     return server
@@ -64,7 +64,9 @@ def serve(context: str, *, http: str | None, grpc_address: str | None, workers: 
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # Commands are sent by name; eager mode runs them here only if this process knows the tasks.
         current_app.loader.import_default_modules()
-    grpc_starter = (lambda: start_grpc(context, grpc_address, reuse_port=workers > 1)) if grpc_address else None
+    grpc_starter = (
+        (lambda: start_grpc(context, grpc_address, reuse_port=workers > 1, threads=threads)) if grpc_address else None
+    )
     if http is None:
         return run_grpc_only(grpc_starter)
     run_http(internal_wsgi_application(context), http=http, grpc_starter=grpc_starter, workers=workers,

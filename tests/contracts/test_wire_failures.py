@@ -21,6 +21,7 @@ from common.errors import (
 )
 from common.transports.grpc import build_server
 from common.transports.rest import internal_urlpatterns
+from common.transports.status import GRPC_CODES, grpc_code
 from inventory.api import InventoryApi, StockLine
 from inventory.transports.grpc import inventory_pb2, inventory_pb2_grpc
 from inventory.transports.grpc.client import GrpcInventoryApi
@@ -42,6 +43,10 @@ class RaisingInventory:
     def reserve_items(self, *, order_id, lines):
         error_class = DomainError._registry.get(order_id, DomainError)
         raise error_class(f"{order_id} happened", sku="MUG", requested=2, note="déjà vu")
+
+    def release_items(self, *, order_id):
+        """Tells, as an error, how much of the caller's deadline the server side was given."""
+        raise DomainError("deadline", remaining=deadlines.remaining())
 
 
 urlpatterns = [path("internal/inventory/", include(internal_urlpatterns("inventory", InventoryApi, RaisingInventory(), OPERATIONS)))]
@@ -76,6 +81,32 @@ def test_every_domain_error_arrives_as_itself_with_its_details(request, client, 
     assert type(raised.value) is error_class
     assert raised.value.message == f"{error_class.code} happened"
     assert raised.value.details == {"sku": "MUG", "requested": 2, "note": "déjà vu"}
+
+
+@pytest.mark.parametrize("error_class", EVERY_DOMAIN_ERROR, ids=lambda cls: cls.__name__)
+def test_on_the_wire_a_domain_error_is_its_http_status_and_grpc_code(live_server, raising_rest, raising_grpc, error_class):
+    response = requests.post(
+        live_server.url + "/internal/inventory/reservations/",
+        json={"order_id": error_class.code, "lines": [{"sku": "MUG", "quantity": 2}]},
+        headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5,
+    )
+    assert response.status_code == error_class.http_status
+    assert response.headers["X-Domain-Error"] == error_class.code
+    assert response.json()["error"]["code"] == error_class.code
+
+    with pytest.raises(DomainError) as raised:
+        raising_grpc.reserve_items(order_id=error_class.code, lines=[StockLine("MUG", 2)])
+    rpc_error = raised.value.__cause__
+    assert isinstance(rpc_error, grpc.RpcError) and rpc_error.code() == grpc_code(raised.value)
+    assert rpc_error.code() == GRPC_CODES.get(error_class.http_status, grpc.StatusCode.FAILED_PRECONDITION)
+
+
+@pytest.mark.parametrize("client", ["raising_rest", "raising_grpc"])
+def test_the_server_side_runs_within_the_callers_deadline(request, client):
+    api = request.getfixturevalue(client)  # configured timeout: 5 s
+    with deadlines.deadline_scope(1.0), pytest.raises(DomainError) as raised:
+        api.release_items(order_id=ORDER_ID)
+    assert 0.5 < raised.value.details["remaining"] <= 1.0
 
 
 @pytest.mark.processes
@@ -139,7 +170,7 @@ def test_a_silent_server_times_out_within_the_timeout(blackhole, which):
     started = time.monotonic()
     with pytest.raises(BoundaryTimeout):
         api.get_availability(skus=["MUG"])
-    assert 0.25 < time.monotonic() - started < 0.8
+    assert 0.25 < time.monotonic() - started < 1.3  # the timeout, plus slack for a busy CI machine
 
 
 @pytest.mark.parametrize("which", [0, 1], ids=["rest", "grpc"])
@@ -149,7 +180,7 @@ def test_the_callers_deadline_cuts_the_timeout_and_is_sent_on(blackhole, which):
     started = time.monotonic()
     with deadlines.deadline_scope(0.3), pytest.raises(BoundaryTimeout):
         api.get_availability(skus=["MUG"])
-    assert time.monotonic() - started < 0.8
+    assert time.monotonic() - started < 1.3
     if which == 0:
         header = [line for line in received[0].split(b"\r\n") if line.lower().startswith(b"x-request-deadline-ms")]
         assert 200 <= int(header[0].split(b":")[1]) <= 300
@@ -186,3 +217,14 @@ def test_http_failures_without_a_domain_error_are_boundary_failures(status, fami
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.processes
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("body", [b"[1, 2]", b"{not json", b'{"order_id": "x"}', b'{"order_id": 1, "lines": []}'],
+                         ids=["array", "malformed", "missing-field", "wrong-type"])
+def test_a_bad_body_is_a_validation_error_not_a_crash(context_servers, body):
+    response = requests.post(context_servers["inventory"]["rest"] + "/internal/inventory/reservations/", data=body,
+                             headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}, timeout=5)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "validation_failed"

@@ -12,7 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--http", metavar="HOST:PORT", help="where to serve REST (e.g. 127.0.0.1:8101)")
         parser.add_argument("--grpc", metavar="HOST:PORT", help="where to serve gRPC (e.g. 127.0.0.1:50101)")
         parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes (default 1)")
-        parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+        parser.add_argument("--threads", type=int, default=8, help="threads per worker for REST, and for gRPC (default 8)")
 
     def handle(self, *args, context, http, grpc, workers, threads, **options):
         if not (http or grpc):
