@@ -4,9 +4,9 @@
     .venv/bin/python bench/boundaries.py [--calls 3000] [--threads 8] [--database-url postgres://...]
 
 Rows: the direct service call (inventory.services.stock_reserve, which returns a model); the local
-implementation called without the seam (it maps the model to the DTO, re-reading the lines: one
-SELECT); the local transport (and, alone, its seam: get_inventory_api() reading BOUNDARIES and
-finding the cached client); a bare gRPC unary echo of the same ReservationRequest (no auth, no
+implementation called without the seam (it maps the model to the DTO); the local transport through
+the seam and the resilience policy layer (and, alone, the seam: get_inventory_api() reading
+BOUNDARIES and finding the cached client); a bare gRPC unary echo of the same ReservationRequest (no auth, no
 interceptor, no database); inventory over gRPC (a real `serve_context inventory` process); a plain
 Django view echoing the same JSON, served by the same gunicorn gthread setup and called with
 http.client on a kept-alive connection; inventory over REST. The floors do no database work, so the
@@ -160,7 +160,7 @@ def run(calls: int, threads: int) -> list[tuple]:
         wait_until_up(ports["floor_http"], ports["floor_grpc"], servers[1])
         lines = [StockLine("BENCH", 1)]
         new_id = lambda: str(uuid.uuid4())  # noqa: E731  (about 2 us, in every row alike)
-        local = get_inventory_api()
+        local = get_inventory_api().client  # the implementation under the policy layer (ResilientClient)
         with override_settings(BOUNDARIES={"inventory": {
             "transport": "grpc", "target": f"127.0.0.1:{ports['grpc']}", "token": TOKEN, "timeout": 5,
         }}):
@@ -190,7 +190,7 @@ def run(calls: int, threads: int) -> list[tuple]:
             "floor: plain Django view": plain_django,
             "REST transport": lambda: rest_api.reserve_items(order_id=new_id(), lines=lines),
         }
-        assert type(local).__name__ == "LocalInventoryApi" and type(rest_api).__name__ == "RestInventoryApi"
+        assert type(local).__name__ == "LocalInventoryApi" and type(rest_api.client).__name__ == "RestInventoryApi"
         results = list(measure(rows, calls).items())
         return results
     finally:

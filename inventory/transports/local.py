@@ -34,7 +34,8 @@ def _reservation_dto(reservation: ReservationModel) -> Reservation:
         reservation_id=str(reservation.id),
         order_id=str(reservation.order_id),
         status=reservation.status,
-        lines=tuple(StockLine(line.sku, line.quantity) for line in reservation.lines.order_by("sku")),
+        lines=getattr(reservation, "reserved_lines", None)
+        or tuple(StockLine(line.sku, line.quantity) for line in reservation.lines.order_by("sku")),
     )
 
 

@@ -106,7 +106,8 @@ def test_the_server_side_runs_within_the_callers_deadline(request, client):
     api = request.getfixturevalue(client)  # configured timeout: 5 s
     with deadlines.deadline_scope(1.0), pytest.raises(DomainError) as raised:
         api.release_items(order_id=ORDER_ID)
-    assert 0.5 < raised.value.details["remaining"] <= 1.0
+    # gRPC rounds the deadline it carries up by a few milliseconds; it never grows by more.
+    assert 0.5 < raised.value.details["remaining"] <= 1.05
 
 
 @pytest.mark.processes
