@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
+from kombu.exceptions import OperationalError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -153,6 +154,10 @@ class Relay:
             while not self.stopping:
                 try:
                     relay_until_idle()
+                except OperationalError as error:  # the broker is away: deliveries stay pending, none is lost
+                    logger.warning("broker unavailable (%s); deliveries wait in the database", error)
+                    time.sleep(min(1.0, settings.OUTBOX["POLL_SECONDS"]))
+                    continue
                 except Exception:
                     logger.exception("relay cycle failed; trying again shortly")
                     connection.close()  # a broken connection is reopened by the next query
