@@ -1,11 +1,8 @@
 """Real relay, worker and Redis processes on PostgreSQL, killed with SIGKILL: nothing lost, nothing twice."""
 import os
-import random
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -24,7 +21,7 @@ from payments.models import Invoice
 from tests.conftest import on_postgres, priced
 from tests.loyalty.events import Bench, Probe
 from tests.loyalty.models import PointsAward, ProbeEffect
-from tests.processes import ROOT, celery_worker, child_env, relay, running, wait_for
+from tests.processes import celery_worker, child_env, kill_relays_until, relay, running, wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -78,24 +75,15 @@ def test_relay_killed_mid_batch_again_and_again_while_orders_flow(plenty_of_mugs
     env = child_env(OUTBOX_BATCH_SIZE="3", OUTBOX_TASK_BATCH="2")
     stop, kills = threading.Event(), []
 
-    def kill_relays():
-        while not stop.is_set():
-            process = subprocess.Popen([sys.executable, "manage.py", "relay_outbox"], cwd=ROOT, env=env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-            time.sleep(random.uniform(0.3, 0.8))
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-            kills.append(process.pid)
-
     with celery_worker(concurrency=2):
-        killer = threading.Thread(target=kill_relays)
+        killer = threading.Thread(target=lambda: kills.append(kill_relays_until(stop, env=env)))
         killer.start()
         try:
             orders = place_orders(40, pause=0.1)
         finally:
             stop.set()
             killer.join(timeout=20)
-        assert len(kills) >= 4
+        assert kills[0] >= 4
         with relay(env=env):  # leases of what the killed relays held expire, and it goes out again
             wait_for(all_delivered, timeout=60, interval=0.3, message="every message delivered to every subscriber")
     assert_each_effect_once(orders)
