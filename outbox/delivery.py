@@ -59,8 +59,9 @@ def _start(ids: list[int]) -> dict[int, int]:
     now = timezone.now()
     lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
     placeholders = ", ".join(["%s"] * len(ids))
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Committed before the handler runs, so a handler that kills its worker still uses up its attempts.
+    with connection.cursor() as cursor:
+        # One statement in autocommit: committed before the handler runs, so a handler that kills its
+        # worker still uses up its attempts.
         cursor.execute(
             f"UPDATE outbox_delivery SET attempts = attempts + 1, leased_until = %s, updated_at = %s "
             f"WHERE status = 'in_flight' AND id IN ({placeholders}) RETURNING id, attempts",
