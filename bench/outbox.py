@@ -269,6 +269,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+    load_at_start = os.getloadavg()
     create_database()
     try:
         setup_django()
@@ -302,6 +303,7 @@ def main() -> None:
             rows.append((f"relay kill -9 x{kills} over {args.kill_events} events", f"{lost} lost, {dups} dup",
                          "-", "-", "0 lost, 0 dup", lost == 0 and dups == 0))
         print_table(rows)
+        print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}; at the start: {load_at_start}")
     finally:
         from django.db import connections
 

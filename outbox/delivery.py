@@ -31,24 +31,58 @@ def envelope_of(event: OutboxEvent) -> Envelope:
     )
 
 
-_INBOX_SQL = "INSERT INTO outbox_inboxrecord (event_id, subscriber, processed_at) VALUES (%s, %s, %s) " \
-             "ON CONFLICT (event_id, subscriber) DO NOTHING"
+def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope]) -> set:
+    """Insert the inbox rows in one statement; the event ids that were new (not handled before)."""
+    field = InboxRecord._meta.get_field("event_id")
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = []
+    for envelope in envelopes:
+        params += [field.get_db_prep_value(envelope.event_id, connection), subscriber.name, now]
+    with connection.cursor() as cursor:
+        # Concurrent duplicates wait here on the unique index until the first commits, then do nothing.
+        cursor.execute(
+            "INSERT INTO outbox_inboxrecord (event_id, subscriber, processed_at) VALUES "
+            + ", ".join(["(%s, %s, %s)"] * len(envelopes))
+            + " ON CONFLICT (event_id, subscriber) DO NOTHING RETURNING event_id",
+            params,
+        )
+        return {_uuid(row[0]) for row in cursor.fetchall()}
+
+
+def _run(subscriber: Subscriber, envelope: Envelope) -> None:
+    with message_context(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
+                         traceparent=envelope.traceparent):
+        subscriber.handler(upcast(envelope, subscriber.version))
 
 
 def handle(subscriber: Subscriber, envelope: Envelope) -> bool:
     """Run the handler and record it in the inbox in one transaction; False when it had already run."""
-    event_id = InboxRecord._meta.get_field("event_id").get_db_prep_value(envelope.event_id, connection)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            # Concurrent duplicates wait here on the unique index until the first commits, then do nothing.
-            cursor.execute(_INBOX_SQL, [event_id, subscriber.name,
-                                        connection.ops.adapt_datetimefield_value(timezone.now())])
-            if cursor.rowcount == 0:
-                return False
-        with message_context(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-                             traceparent=envelope.traceparent):
-            subscriber.handler(upcast(envelope, subscriber.version))
+        if not _record_in_inbox(subscriber, [envelope]):
+            return False
+        _run(subscriber, envelope)
     return True
+
+
+def _handle_together(subscriber: Subscriber, started: list[tuple[int, int, Envelope]]) -> dict | None:
+    """Every delivery of the batch in one transaction, marked done in it too; None if a handler failed."""
+    try:
+        with transaction.atomic():
+            fresh = _record_in_inbox(subscriber, [envelope for _, _, envelope in started])
+            for _, _, envelope in started:
+                if envelope.event_id in fresh:
+                    _run(subscriber, envelope)
+            _mark_done([delivery_id for delivery_id, _, _ in started])
+    except Exception:
+        logger.info("a batch of %s failed; handling its deliveries one by one", subscriber.name, exc_info=True)
+        return None
+    return {"handled": len(fresh), "duplicate": len(started) - len(fresh), "failed": 0, "dead": 0}
+
+
+def _mark_done(ids: list[int]) -> None:
+    Delivery.objects.filter(id__in=ids, status=Delivery.Status.IN_FLIGHT).update(
+        status=Delivery.Status.DONE, done_at=timezone.now(), leased_until=None, last_error=""
+    )
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -136,11 +170,24 @@ def _give_up_or_retry(delivery: Delivery, max_attempts: int, error: str) -> None
 
 
 def deliver_batch(subscriber_name: str, ids: list[int]) -> dict:
-    """Run one subscriber's handler for each of its deliveries in `ids`; each in its own transaction."""
+    """Run one subscriber's handler for each of its deliveries in `ids` (together if it allows, else one by one)."""
     subscriber = subscriber_named(subscriber_name)
+    started = _start(ids)
     max_attempts = subscriber.max_attempts or settings.OUTBOX["MAX_ATTEMPTS"]
+    counts = None
+    if subscriber.batch and started and all(attempts <= max_attempts for _, attempts, _ in started):
+        counts = _handle_together(subscriber, started)
+    if counts is None:
+        counts = _handle_one_by_one(subscriber, started, max_attempts)
+    if subscriber.ordered and (counts["handled"] or counts["duplicate"] or counts["dead"]):
+        wake_now()  # the next message of each aggregate may go now
+    return counts
+
+
+def _handle_one_by_one(subscriber: Subscriber, started, max_attempts: int) -> dict:
+    """Each delivery in its own transaction, so one failure (or an email sent) is never rolled back with others."""
     done, counts = [], {"handled": 0, "duplicate": 0, "failed": 0, "dead": 0}
-    for delivery_id, attempts, envelope in _start(ids):
+    for delivery_id, attempts, envelope in started:
         delivery = Delivery(id=delivery_id, subscriber=subscriber.name, attempts=attempts)
         if attempts > max_attempts:
             # It was started max_attempts times and never finished: its handler keeps killing the worker.
@@ -156,9 +203,5 @@ def deliver_batch(subscriber_name: str, ids: list[int]) -> dict:
         done.append(delivery_id)
         counts["handled" if handled else "duplicate"] += 1
     if done:
-        Delivery.objects.filter(id__in=done, status=Delivery.Status.IN_FLIGHT).update(
-            status=Delivery.Status.DONE, done_at=timezone.now(), leased_until=None, last_error=""
-        )
-    if subscriber.ordered and (done or counts["dead"]):
-        wake_now()  # the next message of each aggregate may go now
+        _mark_done(done)
     return counts

@@ -134,3 +134,29 @@ def test_handlers_publish_with_the_correlation_id_and_their_cause(catalog):
     assert invoiced.headers["causation_id"] == str(placed.event_id)
     assert invoiced.headers["correlation_id"] == placed.headers["correlation_id"]
     assert invoiced.headers["traceparent"].split("-")[1] == placed.headers["traceparent"].split("-")[1]
+
+
+def test_a_batch_sharing_one_transaction_falls_back_to_one_by_one_when_a_handler_fails():
+    from tests.loyalty.events import Bench
+
+    for n, fail in [(1, False), (2, True), (3, False)]:
+        store(Bench(key="b", n=n, fail=fail))
+    _, in_flight = fan_out(batch=10)
+    counts = deliver_batch("loyalty.bench", [d for d, _ in in_flight])
+    assert counts == {"handled": 2, "duplicate": 0, "failed": 1, "dead": 0}
+    assert sorted(ProbeEffect.objects.values_list("n", flat=True)) == [1, 3]  # once each, despite the rollback
+    assert sorted(Delivery.objects.values_list("status", flat=True)) == ["done", "done", "failed"]
+    assert InboxRecord.objects.count() == 2
+
+
+def test_a_batch_sharing_one_transaction_skips_what_it_already_handled():
+    from tests.loyalty.events import Bench
+
+    for n in range(3):
+        store(Bench(key="b", n=n))
+    _, in_flight = fan_out(batch=10)
+    ids = [d for d, _ in in_flight]
+    assert deliver_batch("loyalty.bench", ids[:1])["handled"] == 1
+    Delivery.objects.update(status="in_flight")
+    assert deliver_batch("loyalty.bench", ids) == {"handled": 2, "duplicate": 1, "failed": 0, "dead": 0}
+    assert ProbeEffect.objects.count() == 3
