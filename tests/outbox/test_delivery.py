@@ -160,3 +160,18 @@ def test_a_batch_sharing_one_transaction_skips_what_it_already_handled():
     Delivery.objects.update(status="in_flight")
     assert deliver_batch("loyalty.bench", ids) == {"handled": 2, "duplicate": 1, "failed": 0, "dead": 0}
     assert ProbeEffect.objects.count() == 3
+
+
+def test_retry_now_from_the_admin_makes_a_failed_delivery_due(client):
+    store(Poison(key="p2"))
+    deliver_outbox()
+    assert Delivery.objects.get().status == "failed"
+    Delivery.objects.update(next_attempt_at=timezone.now() + timedelta(hours=1))
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "root-pass"))
+    delivery = Delivery.objects.get()
+    client.post(reverse("admin:outbox_delivery_changelist"), {"action": "retry_now", "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and delivery.attempts == 1 and delivery.next_attempt_at <= timezone.now()
+    assert [d for d, _ in claim(batch=10)] == [delivery.pk]
+    page = client.get(reverse("admin:outbox_outboxevent_change", args=[delivery.event_id])).content.decode()
+    assert "loyalty.poison" in page and "p2" in page  # the event page shows its deliveries and payload
