@@ -94,9 +94,13 @@ def backoff_seconds(attempts: int) -> float:
 
 _EVENT_COLUMNS = "e.id, e.event_id, e.name, e.version, e.aggregate_type, e.aggregate_id, e.occurred_at, e.payload, " \
                  "e.headers"
+# Asynchronous commit for this bookkeeping statement only: no wait for the WAL flush before the handler
+# starts. A kill -9 of the worker loses nothing (the commit is in PostgreSQL); a crash of PostgreSQL itself
+# could forget the last attempt counts, which only lets a delivery run once more.
 _START_SQL = f"""
+WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
 UPDATE outbox_delivery SET attempts = attempts + 1, leased_until = %s, updated_at = %s
-FROM outbox_outboxevent e
+FROM outbox_outboxevent e, async_commit
 WHERE e.id = outbox_delivery.event_id AND outbox_delivery.status = 'in_flight' AND outbox_delivery.id IN ({{ids}})
 RETURNING outbox_delivery.id, outbox_delivery.attempts, {_EVENT_COLUMNS}
 """

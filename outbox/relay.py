@@ -146,11 +146,24 @@ class Relay:
     def __init__(self):
         self.stopping = False
         self.listener: Listener | None = None
+        self._session = None
 
     def stop(self, *args) -> None:
         self.stopping = True
         if self.listener is not None:
             self.listener.interrupt()
+
+    def _prepare_session(self) -> None:
+        # The relay only keeps books: a commit of its that PostgreSQL forgets in a crash of its own is
+        # redone (fan-out and delivery rows vanish together; a lost claim is claimed again), so it need not
+        # wait for each WAL flush. Producers and handlers keep synchronous commits.
+        if connection.vendor != "postgresql":
+            return
+        connection.ensure_connection()
+        if self._session is not connection.connection:
+            with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO off")
+            self._session = connection.connection
 
     def run(self) -> None:
         self.listener = Listener().open()
@@ -158,6 +171,7 @@ class Relay:
         try:
             while not self.stopping:
                 try:
+                    self._prepare_session()
                     relay_until_idle()
                 except OperationalError as error:  # the broker is away: deliveries stay pending, none is lost
                     logger.warning("broker unavailable (%s); deliveries wait in the database", error)
