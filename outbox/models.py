@@ -24,8 +24,8 @@ class OutboxEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Only what the relay needs (the id of each row still to fan out): no index on aggregate or name.
         indexes = [
-            models.Index(fields=["aggregate_type", "aggregate_id"]),
             models.Index(fields=["id"], condition=Q(dispatched_at__isnull=True), name="outbox_event_undispatched"),
         ]
 
