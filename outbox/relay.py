@@ -111,7 +111,8 @@ def hand_off(claimed: list[tuple[int, str]]) -> int:
                                   producer=producer, retry=False)
                     sent.extend(chunk)
     except Exception:
-        unsent = [delivery_id for delivery_id, _ in claimed if delivery_id not in set(sent)]
+        handed = set(sent)
+        unsent = [delivery_id for delivery_id, _ in claimed if delivery_id not in handed]
         Delivery.objects.filter(id__in=unsent, status=Delivery.Status.IN_FLIGHT).update(
             status=Delivery.Status.PENDING, leased_until=None, next_attempt_at=timezone.now()
         )
