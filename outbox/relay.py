@@ -120,23 +120,26 @@ def hand_off(claimed: list[tuple[int, str]]) -> int:
     return len(sent)
 
 
-def relay_once(*, batch: int | None = None) -> int:
-    """One relay cycle; how much it did (messages fanned out plus deliveries claimed), 0 when idle."""
+def relay_once(*, batch: int | None = None) -> tuple[int, int]:
+    """One relay cycle: (messages fanned out, deliveries claimed)."""
     batch = batch or settings.OUTBOX["BATCH_SIZE"]
     taken, in_flight = fan_out(batch=batch)
     hand_off(in_flight)
     claimed = claim(batch=batch)
     hand_off(claimed)
-    return taken + len(claimed)
+    return taken, len(claimed)
 
 
 def relay_until_idle(*, batch: int | None = None, max_cycles: int = 1000) -> int:
-    """Relay cycles until one finds nothing to do; the total work done."""
+    """Relay cycles while they come back full (more is waiting); the total work done."""
+    batch = batch or settings.OUTBOX["BATCH_SIZE"]
     total = 0
     for _ in range(max_cycles):
-        done = relay_once(batch=batch)
-        total += done
-        if not done:
+        taken, claimed = relay_once(batch=batch)
+        total += taken + claimed
+        # A cycle that was not full took everything committed when it ran; anything committed since has
+        # sent its own wake-up (or is found by the next poll), so there is no need to ask again now.
+        if taken < batch and claimed < batch:
             break
     return total
 
