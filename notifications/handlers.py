@@ -14,7 +14,7 @@ def send_order_confirmation(envelope: Envelope) -> None:
     )
 
 
-@subscriber("orders.OrderPlaced")
+@subscriber("orders.OrderPlaced", batch=True)
 def record_order_placed(envelope: Envelope) -> None:
     """Keep a record of every order placed (the timeline staff see next to the emails)."""
     services.order_activity_record(

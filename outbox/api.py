@@ -18,6 +18,18 @@ __all__ = [
 ]
 
 
+_ENVELOPE_FIELDS = frozenset({"event_id", "occurred_at"})
+
+
+def _plain(value):
+    # Nested DTOs (Money, lines) become dicts; the JSON encoder takes care of Decimal, UUID and dates.
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
+
+
 class OutsideTransaction(RuntimeError):
     """publish() was called with no open transaction, so the event could outlive a rolled-back change."""
 
@@ -36,10 +48,10 @@ class Message:
 
     def payload(self) -> dict:
         """The message's own fields, without the envelope."""
-        data = dataclasses.asdict(self)
-        data.pop("event_id")
-        data.pop("occurred_at")
-        return data
+        return {
+            field.name: _plain(getattr(self, field.name))
+            for field in dataclasses.fields(self) if field.name not in _ENVELOPE_FIELDS
+        }
 
     @property
     def aggregate_id(self) -> str:
@@ -64,16 +76,19 @@ def publish(event: Message, *, headers: dict | None = None) -> None:
 
     if not connection.in_atomic_block:
         raise OutsideTransaction(f"publish({event.name}) must run inside transaction.atomic()")
-    OutboxEvent.objects.create(
-        event_id=event.event_id,
-        name=event.name,
-        version=event.version,
-        aggregate_type=event.aggregate_type,
-        aggregate_id=event.aggregate_id,
-        payload=event.payload(),
-        headers={**current_headers(), **(headers or {})},
-        occurred_at=event.occurred_at,
-    )
+    # One plain INSERT, nothing else: deliveries are fanned out later by the relay, not in this transaction.
+    fields = OutboxEvent._meta
+    values = {
+        "event_id": event.event_id, "name": event.name, "version": event.version,
+        "aggregate_type": event.aggregate_type, "aggregate_id": event.aggregate_id, "payload": event.payload(),
+        "headers": {**current_headers(), **(headers or {})}, "occurred_at": event.occurred_at,
+        "created_at": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {fields.db_table} ({', '.join(values)}) VALUES ({', '.join(['%s'] * len(values))})",
+            [fields.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()],
+        )
     wake_after_commit()
 
 

@@ -10,3 +10,4 @@ class OutboxConfig(AppConfig):
     def ready(self):
         # Subscribers register themselves by decorator, like admin.py: the publisher never lists them.
         autodiscover_modules("handlers")
+        from . import checks  # noqa: F401  (registers the visibility-timeout check)

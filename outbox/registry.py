@@ -24,6 +24,9 @@ class Subscriber:
     context: str
     ordered: bool = False  # deliver one aggregate's messages one at a time, in publication order
     max_attempts: int | None = None  # None: settings.OUTBOX["MAX_ATTEMPTS"]
+    # True when every effect of the handler is in this database: a batch of deliveries then shares one
+    # transaction (a failure rolls it all back and they run one by one). Never for emails or HTTP calls.
+    batch: bool = False
 
     @property
     def queue(self) -> str:
@@ -36,14 +39,14 @@ _upcasters: dict[tuple[str, int], Upcaster] = {}
 
 
 def subscriber(message: str, *, version: int = 1, ordered: bool = False, max_attempts: int | None = None,
-               name: str | None = None):
+               batch: bool = False, name: str | None = None):
     """Decorator for a handler in a context's handlers.py: run it for every `message`, upcast to `version`."""
 
     def register(handler: Handler) -> Handler:
         context = apps.get_containing_app_config(handler.__module__).label
         entry = Subscriber(
             name=name or f"{context}.{handler.__name__}", message=message, version=version, handler=handler,
-            context=context, ordered=ordered, max_attempts=max_attempts,
+            context=context, ordered=ordered, max_attempts=max_attempts, batch=batch,
         )
         known = _subscribers.get(entry.name)
         if known is not None and known.handler.__qualname__ != handler.__qualname__:

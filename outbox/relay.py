@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
+from kombu.exceptions import OperationalError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Delivery, OutboxEvent
+from .models import Delivery
 from .registry import subscriber_named, subscribers_for
 from .wake import Listener
 
@@ -28,30 +29,35 @@ def _skip_locked() -> str:
     return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
 
 
+FAN_OUT_SQL = """
+UPDATE outbox_outboxevent SET dispatched_at = %(now)s
+WHERE id IN (SELECT id FROM outbox_outboxevent WHERE dispatched_at IS NULL ORDER BY id LIMIT %(batch)s{skip_locked})
+RETURNING id, name, aggregate_type, aggregate_id
+"""
+
+
 def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
     """Create the deliveries of up to `batch` undispatched messages: (messages taken, deliveries in flight)."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
     with transaction.atomic():
         # No id watermark: a row committed late with a lower id is simply still NULL here, and is taken then.
-        events = list(
-            OutboxEvent.objects.filter(dispatched_at__isnull=True).order_by("id")
-            .select_for_update(skip_locked=True).only("id", "name", "aggregate_type", "aggregate_id")[:batch]
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(FAN_OUT_SQL.format(skip_locked=_skip_locked()), {"now": _db_time(now), "batch": batch})
+            events = sorted(cursor.fetchall())
         if not events:
             return 0, []
         deliveries = [
             Delivery(
-                event_id=event.id, subscriber=subscriber.name, ordered=subscriber.ordered,
-                aggregate_key=f"{event.aggregate_type}:{event.aggregate_id}"[:120], next_attempt_at=now,
+                event_id=event_id, subscriber=subscriber.name, ordered=subscriber.ordered,
+                aggregate_key=f"{aggregate_type}:{aggregate_id}"[:120], next_attempt_at=now,
                 # Unordered ones go straight out; ordered ones wait for claim() to check their turn.
                 status=Delivery.Status.PENDING if subscriber.ordered else Delivery.Status.IN_FLIGHT,
                 leased_until=None if subscriber.ordered else lease,
             )
-            for event in events for subscriber in subscribers_for(event.name)
+            for event_id, name, aggregate_type, aggregate_id in events for subscriber in subscribers_for(name)
         ]
         Delivery.objects.bulk_create(deliveries)
-        OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
     return len(events), [(d.id, d.subscriber) for d in deliveries if d.status == Delivery.Status.IN_FLIGHT]
 
 
@@ -77,7 +83,7 @@ def claim(*, batch: int) -> list[tuple[int, str]]:
     """Lease up to `batch` due deliveries: new ordered ones whose turn came, retries due, expired leases."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # one statement: atomic by itself, no BEGIN/COMMIT round trips
         cursor.execute(CLAIM_SQL.format(skip_locked=_skip_locked()),
                        {"now": _db_time(now), "lease": _db_time(lease), "batch": batch})
         return [(row[0], row[1]) for row in cursor.fetchall()]
@@ -105,7 +111,8 @@ def hand_off(claimed: list[tuple[int, str]]) -> int:
                                   producer=producer, retry=False)
                     sent.extend(chunk)
     except Exception:
-        unsent = [delivery_id for delivery_id, _ in claimed if delivery_id not in set(sent)]
+        handed = set(sent)
+        unsent = [delivery_id for delivery_id, _ in claimed if delivery_id not in handed]
         Delivery.objects.filter(id__in=unsent, status=Delivery.Status.IN_FLIGHT).update(
             status=Delivery.Status.PENDING, leased_until=None, next_attempt_at=timezone.now()
         )
@@ -113,23 +120,26 @@ def hand_off(claimed: list[tuple[int, str]]) -> int:
     return len(sent)
 
 
-def relay_once(*, batch: int | None = None) -> int:
-    """One relay cycle; how much it did (messages fanned out plus deliveries claimed), 0 when idle."""
+def relay_once(*, batch: int | None = None) -> tuple[int, int]:
+    """One relay cycle: (messages fanned out, deliveries claimed)."""
     batch = batch or settings.OUTBOX["BATCH_SIZE"]
     taken, in_flight = fan_out(batch=batch)
     hand_off(in_flight)
     claimed = claim(batch=batch)
     hand_off(claimed)
-    return taken + len(claimed)
+    return taken, len(claimed)
 
 
 def relay_until_idle(*, batch: int | None = None, max_cycles: int = 1000) -> int:
-    """Relay cycles until one finds nothing to do; the total work done."""
+    """Relay cycles while they come back full (more is waiting); the total work done."""
+    batch = batch or settings.OUTBOX["BATCH_SIZE"]
     total = 0
     for _ in range(max_cycles):
-        done = relay_once(batch=batch)
-        total += done
-        if not done:
+        taken, claimed = relay_once(batch=batch)
+        total += taken + claimed
+        # A cycle that was not full took everything committed when it ran; anything committed since has
+        # sent its own wake-up (or is found by the next poll), so there is no need to ask again now.
+        if taken < batch and claimed < batch:
             break
     return total
 
@@ -140,11 +150,24 @@ class Relay:
     def __init__(self):
         self.stopping = False
         self.listener: Listener | None = None
+        self._session = None
 
     def stop(self, *args) -> None:
         self.stopping = True
         if self.listener is not None:
             self.listener.interrupt()
+
+    def _prepare_session(self) -> None:
+        # The relay only keeps books: a commit of its that PostgreSQL forgets in a crash of its own is
+        # redone (fan-out and delivery rows vanish together; a lost claim is claimed again), so it need not
+        # wait for each WAL flush. Producers and handlers keep synchronous commits.
+        if connection.vendor != "postgresql":
+            return
+        connection.ensure_connection()
+        if self._session is not connection.connection:
+            with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO off")
+            self._session = connection.connection
 
     def run(self) -> None:
         self.listener = Listener().open()
@@ -152,7 +175,12 @@ class Relay:
         try:
             while not self.stopping:
                 try:
+                    self._prepare_session()
                     relay_until_idle()
+                except OperationalError as error:  # the broker is away: deliveries stay pending, none is lost
+                    logger.warning("broker unavailable (%s); deliveries wait in the database", error)
+                    time.sleep(min(1.0, settings.OUTBOX["POLL_SECONDS"]))
+                    continue
                 except Exception:
                     logger.exception("relay cycle failed; trying again shortly")
                     connection.close()  # a broken connection is reopened by the next query

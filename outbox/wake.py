@@ -79,6 +79,7 @@ class Listener:
     def __init__(self):
         self.mode = mode()
         self._stopped = threading.Event()
+        self._broken = False
         self._conn = self._pubsub = None
 
     def open(self) -> Listener:
@@ -97,15 +98,22 @@ class Listener:
         return self
 
     def wait(self, timeout: float) -> bool:
-        """True when woken, False on timeout (or when the wake-up channel broke: polling carries on)."""
+        """True when woken, False on timeout; a broken wake-up channel falls back to polling and is reopened."""
+        if self._broken:
+            self._stopped.wait(timeout)
+            try:
+                self.open()
+                self._broken = False
+            except Exception:
+                self.close()
+            return False
         try:
             if self.mode == "postgres":
                 readable, _, _ = select.select([self._conn.pgconn.socket], [], [], timeout)
-                if not readable:
-                    return False
-                for _ in self._conn.notifies(timeout=0):  # drain: one cycle serves them all
-                    pass
-                return True
+                if readable:
+                    for _ in self._conn.notifies(timeout=0):  # drain: one cycle serves them all
+                        pass
+                return bool(readable)
             if self.mode == "redis":
                 woken = self._pubsub.get_message(timeout=timeout) is not None
                 while self._pubsub.get_message(timeout=0) is not None:  # drain: one cycle serves them all
@@ -113,22 +121,10 @@ class Listener:
                 return woken
         except Exception as error:
             logger.warning("outbox wake-up channel failed (%s); polling until it is back", error)
+            self._broken = True
             self.close()
-            self._stopped.wait(timeout)
-            try:
-                self.open()
-            except Exception:
-                self.mode = "broken:" + self.mode
             return False
-        if self.mode.startswith("broken:"):
-            self._stopped.wait(timeout)
-            try:
-                self.mode = self.mode.split(":", 1)[1]
-                self.open()
-            except Exception:
-                self.mode = "broken:" + self.mode
-            return False
-        return self._stopped.wait(timeout)
+        return self._stopped.wait(timeout)  # polling only
 
     def interrupt(self) -> None:
         self._stopped.set()

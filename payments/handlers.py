@@ -6,7 +6,7 @@ from outbox.api import Envelope, subscriber
 from . import services
 
 
-@subscriber("orders.OrderPlaced")
+@subscriber("orders.OrderPlaced", batch=True)
 def create_invoice(envelope: Envelope) -> None:
     """Invoice every order placed."""
     payload = envelope.payload

@@ -82,6 +82,21 @@ def relay(*, log_name: str = "relay", env: dict | None = None):
         yield process
 
 
+def kill_relays_until(stop, *, env: dict, pause: tuple[float, float] = (0.3, 0.8)) -> int:
+    """Start a relay, SIGKILL it after a random pause, again and again until `stop` is set; the number of kills."""
+    import random
+
+    kills = 0
+    while not stop.is_set():
+        process = subprocess.Popen([sys.executable, "manage.py", "relay_outbox"], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(random.uniform(*pause))
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        kills += 1
+    return kills
+
+
 def wait_for(predicate, *, timeout: float, interval: float = 0.1, message: str = "condition"):
     """Poll `predicate` until it is true; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout

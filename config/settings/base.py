@@ -158,6 +158,7 @@ MIDDLEWARE.append("outbox.middleware.MessageContextMiddleware")  # correlation i
 CELERY_REDIS_VISIBILITY_TIMEOUT = 3600
 if CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_REDIS_VISIBILITY_TIMEOUT}
+CELERY_MAX_REDELIVERIES = 5  # a plain command whose worker dies this often more is dead-lettered (common.tasks)
 CELERY_DB_REUSE_MAX = 1000  # else Celery's Django fixup closes the connection around every task
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_BEAT_SCHEDULE = {

@@ -26,6 +26,7 @@ class Bench(Event):
     aggregate_field = "key"
     key: str
     n: int
+    fail: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,7 +8,7 @@ from outbox.api import Envelope, subscriber, upcaster
 from .models import PointsAward, ProbeEffect
 
 
-@subscriber("orders.OrderPlaced")
+@subscriber("orders.OrderPlaced", batch=True)
 def award_points(envelope: Envelope) -> None:
     """One point per whole unit of the order's total."""
     payload = envelope.payload
@@ -34,9 +34,11 @@ def probe(envelope: Envelope) -> None:
     record_effect({**envelope.payload, "_started": started}, "loyalty.probe", envelope.event_id)
 
 
-@subscriber("tests.Bench")
+@subscriber("tests.Bench", batch=True)
 def bench(envelope: Envelope) -> None:
-    """Unordered: records one effect row."""
+    """Unordered, batched (its effect is a row in this database): records one effect row."""
+    if envelope.payload.get("fail"):
+        raise RuntimeError("bench message asked to fail")
     record_effect({**envelope.payload, "_started": time.time()}, "loyalty.bench", envelope.event_id)
 
 

@@ -134,3 +134,44 @@ def test_handlers_publish_with_the_correlation_id_and_their_cause(catalog):
     assert invoiced.headers["causation_id"] == str(placed.event_id)
     assert invoiced.headers["correlation_id"] == placed.headers["correlation_id"]
     assert invoiced.headers["traceparent"].split("-")[1] == placed.headers["traceparent"].split("-")[1]
+
+
+def test_a_batch_sharing_one_transaction_falls_back_to_one_by_one_when_a_handler_fails():
+    from tests.loyalty.events import Bench
+
+    for n, fail in [(1, False), (2, True), (3, False)]:
+        store(Bench(key="b", n=n, fail=fail))
+    _, in_flight = fan_out(batch=10)
+    counts = deliver_batch("loyalty.bench", [d for d, _ in in_flight])
+    assert counts == {"handled": 2, "duplicate": 0, "failed": 1, "dead": 0}
+    assert sorted(ProbeEffect.objects.values_list("n", flat=True)) == [1, 3]  # once each, despite the rollback
+    assert sorted(Delivery.objects.values_list("status", flat=True)) == ["done", "done", "failed"]
+    assert InboxRecord.objects.count() == 2
+
+
+def test_a_batch_sharing_one_transaction_skips_what_it_already_handled():
+    from tests.loyalty.events import Bench
+
+    for n in range(3):
+        store(Bench(key="b", n=n))
+    _, in_flight = fan_out(batch=10)
+    ids = [d for d, _ in in_flight]
+    assert deliver_batch("loyalty.bench", ids[:1])["handled"] == 1
+    Delivery.objects.update(status="in_flight")
+    assert deliver_batch("loyalty.bench", ids) == {"handled": 2, "duplicate": 1, "failed": 0, "dead": 0}
+    assert ProbeEffect.objects.count() == 3
+
+
+def test_retry_now_from_the_admin_makes_a_failed_delivery_due(client):
+    store(Poison(key="p2"))
+    deliver_outbox()
+    assert Delivery.objects.get().status == "failed"
+    Delivery.objects.update(next_attempt_at=timezone.now() + timedelta(hours=1))
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "root-pass"))
+    delivery = Delivery.objects.get()
+    client.post(reverse("admin:outbox_delivery_changelist"), {"action": "retry_now", "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and delivery.attempts == 1 and delivery.next_attempt_at <= timezone.now()
+    assert [d for d, _ in claim(batch=10)] == [delivery.pk]
+    page = client.get(reverse("admin:outbox_outboxevent_change", args=[delivery.event_id])).content.decode()
+    assert "loyalty.poison" in page and "p2" in page  # the event page shows its deliveries and payload

@@ -49,3 +49,13 @@ def test_recent_done_work_is_kept():
     deliver_outbox()
     call_command("prune_outbox")
     assert OutboxEvent.objects.count() == Delivery.objects.filter(status="done").count() == 1
+
+
+def test_no_task_retries_beyond_the_visibility_timeout(settings):
+    from outbox.checks import countdowns_within_visibility_timeout
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    assert countdowns_within_visibility_timeout() == []
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}  # below send_order_confirmation's 600
+    assert [e.id for e in countdowns_within_visibility_timeout()] == ["outbox.E001"]
