@@ -7,12 +7,12 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
+from common.net import free_port
 from outbox.api import queue_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,13 +26,6 @@ def queues(*contexts: str) -> str:
 def default_queue() -> str:
     """Celery's default queue in this process's settings (commands such as orders.resume_saga go there)."""
     return getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url() -> str:

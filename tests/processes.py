@@ -10,18 +10,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+
+from common.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_database_url() -> str:
     """A DATABASE_URL that reaches the database this test run is using."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    from scenarios.processes import database_url
+
+    return database_url()
 
 
 def child_env(**extra) -> dict:
@@ -106,15 +105,6 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, message: str =
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sys
 from contextlib import ExitStack, contextmanager
 
@@ -11,16 +10,10 @@ import grpc
 import requests
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from common.net import free_port
 from tests.processes import child_env, running, wait_for
 
 CONTEXTS = ("inventory", "orders", "payments", "shipping")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serving(rest: str, grpc_target: str) -> bool:

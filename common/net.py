@@ -1,0 +1,9 @@
+"""Loopback helpers for the processes the project starts itself (tests, scenarios, benchmarks)."""
+import socket
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
