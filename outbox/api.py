@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import ClassVar
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -69,26 +70,27 @@ class Command(Message):
     """Something to do, named in the imperative; exactly one context handles it."""
 
 
+_COLUMNS = ("event_id", "name", "version", "aggregate_type", "aggregate_id", "payload", "headers", "occurred_at",
+            "created_at")
+_INSERT = f"INSERT INTO outbox_outboxevent ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+
+
 def publish(event: Message, *, headers: dict | None = None) -> None:
     """Write `event` to the outbox inside the caller's transaction; refuse when there is none."""
-    from .models import OutboxEvent
     from .wake import wake_after_commit
 
     if not connection.in_atomic_block:
         raise OutsideTransaction(f"publish({event.name}) must run inside transaction.atomic()")
     # One plain INSERT, nothing else: deliveries are fanned out later by the relay, not in this transaction.
-    fields = OutboxEvent._meta
-    values = {
-        "event_id": event.event_id, "name": event.name, "version": event.version,
-        "aggregate_type": event.aggregate_type, "aggregate_id": event.aggregate_id, "payload": event.payload(),
-        "headers": {**current_headers(), **(headers or {})}, "occurred_at": event.occurred_at,
-        "created_at": timezone.now(),
-    }
+    ops = connection.ops
+    event_id = event.event_id if connection.features.has_native_uuid_field else event.event_id.hex
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {fields.db_table} ({', '.join(values)}) VALUES ({', '.join(['%s'] * len(values))})",
-            [fields.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()],
-        )
+        cursor.execute(_INSERT, [
+            event_id, event.name, event.version, event.aggregate_type, event.aggregate_id,
+            ops.adapt_json_value(event.payload(), DjangoJSONEncoder),
+            ops.adapt_json_value({**current_headers(), **(headers or {})}, DjangoJSONEncoder),
+            ops.adapt_datetimefield_value(event.occurred_at), ops.adapt_datetimefield_value(timezone.now()),
+        ])
     wake_after_commit()
 
 

@@ -31,21 +31,29 @@ def envelope_of(event: OutboxEvent) -> Envelope:
     )
 
 
-def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope]) -> set:
-    """Insert the inbox rows in one statement; the event ids that were new (not handled before)."""
+def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope], *, done_ids: list[int] = ()) -> set:
+    """Insert the inbox rows in one statement; the event ids that were new (not handled before).
+
+    With `done_ids` (PostgreSQL), the same statement marks those deliveries done: they commit (or roll back)
+    with the handlers' effects, one round trip fewer.
+    """
     field = InboxRecord._meta.get_field("event_id")
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     params = []
     for envelope in envelopes:
         params += [field.get_db_prep_value(envelope.event_id, connection), subscriber.name, now]
+    insert = ("INSERT INTO outbox_inboxrecord (event_id, subscriber, processed_at) VALUES "
+              + ", ".join(["(%s, %s, %s)"] * len(envelopes))
+              + " ON CONFLICT (event_id, subscriber) DO NOTHING RETURNING event_id")
+    if done_ids:
+        insert = (f"WITH inserted AS ({insert}), done AS ("
+                  f"UPDATE outbox_delivery SET status = 'done', done_at = %s, leased_until = NULL, last_error = '' "
+                  f"WHERE status = 'in_flight' AND id IN ({', '.join(['%s'] * len(done_ids))})) "
+                  f"SELECT event_id FROM inserted")
+        params += [now, *done_ids]
     with connection.cursor() as cursor:
         # Concurrent duplicates wait here on the unique index until the first commits, then do nothing.
-        cursor.execute(
-            "INSERT INTO outbox_inboxrecord (event_id, subscriber, processed_at) VALUES "
-            + ", ".join(["(%s, %s, %s)"] * len(envelopes))
-            + " ON CONFLICT (event_id, subscriber) DO NOTHING RETURNING event_id",
-            params,
-        )
+        cursor.execute(insert, params)
         return {_uuid(row[0]) for row in cursor.fetchall()}
 
 
@@ -68,11 +76,15 @@ def _handle_together(subscriber: Subscriber, started: list[tuple[int, int, Envel
     """Every delivery of the batch in one transaction, marked done in it too; None if a handler failed."""
     try:
         with transaction.atomic():
-            fresh = _record_in_inbox(subscriber, [envelope for _, _, envelope in started])
+            ids = [delivery_id for delivery_id, _, _ in started]
+            together = connection.vendor == "postgresql"  # SQLite has no data-modifying WITH
+            fresh = _record_in_inbox(subscriber, [envelope for _, _, envelope in started],
+                                     done_ids=ids if together else ())
             for _, _, envelope in started:
                 if envelope.event_id in fresh:
                     _run(subscriber, envelope)
-            _mark_done([delivery_id for delivery_id, _, _ in started])
+            if not together:
+                _mark_done(ids)
     except Exception:
         logger.info("a batch of %s failed; handling its deliveries one by one", subscriber.name, exc_info=True)
         return None
