@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from datetime import datetime
 from typing import ClassVar
@@ -72,7 +73,16 @@ class Command(Message):
 
 _COLUMNS = ("event_id", "name", "version", "aggregate_type", "aggregate_id", "payload", "headers", "occurred_at",
             "created_at")
-_INSERT = f"INSERT INTO outbox_outboxevent ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+
+
+def _insert(vendor: str) -> str:
+    # On PostgreSQL the two JSON documents go in as text for `json` columns: validated, not converted.
+    cast = "::json" if vendor == "postgresql" else ""
+    values = ", ".join(f"%s{cast}" if column in ("payload", "headers") else "%s" for column in _COLUMNS)
+    return f"INSERT INTO outbox_outboxevent ({', '.join(_COLUMNS)}) VALUES ({values})"
+
+
+_INSERT = {vendor: _insert(vendor) for vendor in ("postgresql", "sqlite")}
 
 
 def publish(event: Message, *, headers: dict | None = None) -> None:
@@ -85,10 +95,10 @@ def publish(event: Message, *, headers: dict | None = None) -> None:
     ops = connection.ops
     event_id = event.event_id if connection.features.has_native_uuid_field else event.event_id.hex
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, [
+        cursor.execute(_INSERT.get(connection.vendor) or _insert(connection.vendor), [
             event_id, event.name, event.version, event.aggregate_type, event.aggregate_id,
-            ops.adapt_json_value(event.payload(), DjangoJSONEncoder),
-            ops.adapt_json_value({**current_headers(), **(headers or {})}, DjangoJSONEncoder),
+            json.dumps(event.payload(), cls=DjangoJSONEncoder),
+            json.dumps({**current_headers(), **(headers or {})}, cls=DjangoJSONEncoder),
             ops.adapt_datetimefield_value(event.occurred_at), ops.adapt_datetimefield_value(timezone.now()),
         ])
     wake_after_commit()

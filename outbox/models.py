@@ -3,6 +3,8 @@ import uuid
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+from .fields import JSONTextField
 from django.db.models import Q
 
 
@@ -15,8 +17,8 @@ class OutboxEvent(models.Model):
     version = models.PositiveSmallIntegerField(default=1)
     aggregate_type = models.CharField(max_length=50)
     aggregate_id = models.CharField(max_length=64)
-    payload = models.JSONField(encoder=DjangoJSONEncoder)
-    headers = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    payload = JSONTextField(encoder=DjangoJSONEncoder)
+    headers = JSONTextField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     # Set by the relay once the deliveries exist. A NULL row is work left, whatever its id: no watermark.
