@@ -196,7 +196,7 @@ INTERNAL_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
 
 # --- Resilience: the policy layer around every boundary call ----------------------------------
 # Timeouts in seconds. Only operations marked idempotent are retried in-line; a charge never is
-# (a charge that times out is completed later by the orders.complete_payment command instead).
+# (a charge that times out leaves the order payment_pending; the checkout saga retries it later).
 RESILIENCE = {
     "defaults": {
         "timeout": 5.0,

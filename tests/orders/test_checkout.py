@@ -1,6 +1,5 @@
 """The in-process checkout: happy path and every failure path leave stock, payments and orders consistent."""
 import pytest
-from django.conf import settings
 from django.core import mail
 
 from common.errors import ValidationFailed
