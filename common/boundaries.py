@@ -1,6 +1,8 @@
 """The one seam per boundary: the transport named in settings.BOUNDARIES picks the implementation."""
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
@@ -18,6 +20,19 @@ def boundary_config(name: str) -> dict:
 
 def boundary_client(name: str, implementations: dict[str, str]):
     """The client object for boundary `name`, built once per configuration and reused."""
+    try:
+        raw = settings.BOUNDARIES[name]
+    except KeyError:
+        raise LookupError(f"settings.BOUNDARIES has no entry for {name!r}") from None
+    last = _last.get(name)
+    if last is not None and last[0] == raw and last[1] == implementations:
+        return last[2]  # every call of every boundary passes here: compare, do not rebuild the key
+    client = _client_for(name, implementations)
+    _last[name] = (copy.deepcopy(raw), dict(implementations), client)
+    return client
+
+
+def _client_for(name: str, implementations: dict[str, str]):
     config = boundary_config(name)
     transport = config.pop("transport", "local")
     try:
@@ -35,11 +50,13 @@ def boundary_client(name: str, implementations: dict[str, str]):
 
 
 _clients: dict[tuple, object] = {}
+_last: dict[str, tuple[dict, dict, object]] = {}  # per boundary: the settings it was last read with, and its client
 
 
 def _reset(*, setting, **kwargs):
     if setting == "BOUNDARIES":
         _clients.clear()
+        _last.clear()
 
 
 setting_changed.connect(_reset)

@@ -33,12 +33,16 @@ class BreakerOpen(BoundaryUnavailable):
     retryable = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Permit:
     """Leave to make one call; `trial` when it is one of the half-open state's test calls."""
 
     trial: bool = False
     recorded: bool = True
+
+
+# The three kinds of permit, shared: a permit carries no state of its own.
+_CALL, _TRIAL, _UNRECORDED = Permit(), Permit(trial=True), Permit(recorded=False)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class Breaker:
         )
         self._lock = threading.Lock()
         self._window: deque[tuple[bool, bool]] = deque(maxlen=policy.sliding_window_size)
+        self._failures = self._slow = 0  # counts over the window, kept as calls come and go
         self._trials_started = 0
         self._trial_successes = 0
 
@@ -89,10 +94,10 @@ class Breaker:
         if forced == FORCED_OPEN:
             raise BreakerOpen(self.name, "circuit breaker forced open")
         if forced == FORCED_CLOSED or not self.policy.enabled:
-            return Permit(recorded=False)
+            return _UNRECORDED
         state = self._cb.current_state
         if state == CLOSED:
-            return Permit()
+            return _CALL
         with self._lock:
             state = self._cb.current_state
             if state == OPEN:
@@ -107,8 +112,8 @@ class Breaker:
                 if self._trials_started >= self.policy.permitted_calls_in_half_open:
                     raise BreakerOpen(self.name, "circuit breaker half-open: trial calls in flight")
                 self._trials_started += 1
-                return Permit(trial=True)
-            return Permit()
+                return _TRIAL
+            return _CALL
 
     def record(self, permit: Permit, *, failed: bool, duration: float) -> None:
         """Count the outcome of a permitted call and trip or close the breaker as the rules say."""
@@ -121,7 +126,17 @@ class Breaker:
                 return
             if self._cb.current_state != CLOSED:
                 return  # a call let through before the breaker tripped: its outcome is already judged
+            if len(self._window) == self._window.maxlen:
+                dropped_failed, dropped_slow = self._window[0]
+                self._failures -= dropped_failed
+                self._slow -= dropped_slow
             self._window.append((failed, slow))
+            self._failures += failed
+            self._slow += slow
+            # A rate can only have crossed its threshold with this call if the call was bad, or if the
+            # window just reached the size at which rates start to count.
+            if not (failed or slow or len(self._window) == self.policy.minimum_number_of_calls):
+                return
             if len(self._window) < self.policy.minimum_number_of_calls:
                 return
             failure_rate, slow_rate = self.rates()
@@ -136,19 +151,23 @@ class Breaker:
             return
         self._trial_successes += 1
         if self._trial_successes >= self.policy.permitted_calls_in_half_open:
-            self._window.clear()
+            self._clear_window()
             self._cb.close()
 
     def _trip(self) -> None:
-        self._window.clear()
+        self._clear_window()
         self._cb.open()
+
+    def _clear_window(self) -> None:
+        self._window.clear()
+        self._failures = self._slow = 0
 
     def rates(self) -> tuple[float, float]:
         """(failure rate, slow-call rate) in percent over the calls in the window."""
-        calls = list(self._window)
+        calls = len(self._window)
         if not calls:
             return 0.0, 0.0
-        return (100.0 * sum(f for f, _ in calls) / len(calls), 100.0 * sum(s for _, s in calls) / len(calls))
+        return 100.0 * self._failures / calls, 100.0 * self._slow / calls
 
     def force(self, state: str | None) -> None:
         """Pin the breaker open or closed (FORCED_OPEN / FORCED_CLOSED), or unpin it (None)."""
@@ -158,7 +177,7 @@ class Breaker:
         """Unpin and close the breaker, forgetting every recorded call."""
         set_forced_state(self.name, None)
         with self._lock:
-            self._window.clear()
+            self._clear_window()
             self._trials_started = self._trial_successes = 0
             self._cb.close()
 
@@ -170,7 +189,7 @@ _registry_lock = threading.Lock()
 def breaker_for(name: str, policy: BreakerPolicy) -> Breaker:
     """The process's breaker for a boundary (one per boundary name and policy)."""
     breaker = _breakers.get(name)
-    if breaker is None or breaker.policy != policy:
+    if breaker is None or (breaker.policy is not policy and breaker.policy != policy):
         with _registry_lock:
             breaker = _breakers.get(name)
             if breaker is None or breaker.policy != policy:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DatabaseError
 
 from common.deadlines import remaining
@@ -67,13 +68,15 @@ class _RuntimeRules:
 
     def __init__(self):
         self.loaded_at = -1e9
+        self.refresh = 1.0
         self.rules: dict[tuple[str, str], Fault | None] = {}
         self.lock = threading.Lock()
 
     def get(self, boundary: str, operation: str) -> tuple[bool, Fault | None]:
-        refresh = getattr(settings, "RESILIENCE", {}).get("fault_refresh_seconds", 1.0)
-        if time.monotonic() - self.loaded_at > refresh:
+        if time.monotonic() - self.loaded_at > self.refresh:
             self.load()
+        if not self.rules:
+            return False, None
         for key in ((boundary, operation), (boundary, "")):
             if key in self.rules:
                 return True, self.rules[key]
@@ -88,6 +91,8 @@ class _RuntimeRules:
             except DatabaseError:
                 rows = []  # no table yet (before migrate) or the database is away: inject nothing new
             self.rules = {(row.boundary, row.operation): row.as_fault() for row in rows}
+            # Read here, not per call; invalidate() (settings or rules changed) makes the next call reload.
+            self.refresh = getattr(settings, "RESILIENCE", {}).get("fault_refresh_seconds", 1.0)
             self.loaded_at = time.monotonic()
 
     def invalidate(self) -> None:
@@ -97,9 +102,15 @@ class _RuntimeRules:
 runtime_rules = _RuntimeRules()
 
 
-def fault_for(boundary: str, operation: str, configured: dict) -> Fault | None:
-    """The fault to apply to a call: a runtime rule if one is set, else the policy's."""
+def _reset(*, setting, **kwargs):
+    if setting == "RESILIENCE":
+        runtime_rules.invalidate()
+
+
+setting_changed.connect(_reset)
+
+
+def fault_for(boundary: str, operation: str, configured: Fault | None) -> Fault | None:
+    """The fault to apply to a call: a runtime rule if one is set, else the policy's (`configured`)."""
     found, fault = runtime_rules.get(boundary, operation)
-    if found:
-        return fault
-    return Fault.from_dict(configured)
+    return fault if found else configured

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 
+from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 from common.deadlines import deadline_scope, remaining
 from common.errors import BoundaryUnavailable, DomainError
 
 from .breaker import breaker_for
-from .config import Policy, RetryPolicy, cached_policy_for
-from .faults import fault_for, inject
+from .config import BreakerPolicy, Policy, RetryPolicy, cached_policy_for
+from .faults import Fault, fault_for, inject
 
 
 class ResilientClient:
@@ -38,37 +40,87 @@ class ResilientClient:
         return f"<ResilientClient {self.boundary} over {self.client!r}>"
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one operation's calls need from settings, worked out once: every boundary call reads it."""
+
+    policy: Policy
+    attempts: int
+    breaker: BreakerPolicy  # the boundary's: one breaker per boundary, whatever the operation
+    fault: Fault | None  # from settings; a runtime FaultRule wins over it
+
+
+_plans: dict[tuple[str, str], _Plan] = {}
+
+
+def _plan_for(boundary: str, operation: str) -> _Plan:
+    plan = _plans.get((boundary, operation))
+    if plan is None:
+        policy = cached_policy_for(boundary, operation)
+        plan = _plans[(boundary, operation)] = _Plan(
+            policy=policy, attempts=policy.retry.attempts if policy.idempotent else 1,
+            breaker=cached_policy_for(boundary, "").breaker, fault=Fault.from_dict(policy.fault),
+        )
+    return plan
+
+
+def _forget_plans(*, setting, **kwargs):
+    if setting == "RESILIENCE":
+        _plans.clear()
+
+
+setting_changed.connect(_forget_plans)
+
+
 def invoke(boundary: str, operation: str, target, args: tuple, kwargs: dict):
     """Call `target` as `operation` of `boundary` under that operation's policy."""
-    policy = cached_policy_for(boundary, operation)
-    attempts = policy.retry.attempts if policy.idempotent else 1
-    with deadline_scope(policy.timeout):
-        for attempt in range(1, attempts + 1):
-            try:
-                return _one_try(boundary, operation, target, args, kwargs, policy)
-            except BoundaryUnavailable as error:
-                failure = error
-                if attempt == attempts or not _retryable(error, policy.retry):
-                    break
-                wait = backoff(policy.retry, attempt)
-                left = remaining()
-                if left is not None and wait >= left:
-                    break
-                time.sleep(wait)
+    plan = _plan_for(boundary, operation)
+    policy = plan.policy
+    # The whole call's timeout is a time to give up at; each try opens one deadline scope cut to it
+    # (rather than a scope for the call with one per try inside: every boundary call pays for these).
+    give_up_at = None if policy.timeout is None else time.monotonic() + policy.timeout
+    for attempt in range(1, plan.attempts + 1):
+        try:
+            return _one_try(boundary, operation, target, args, kwargs, plan, _try_budget(policy, give_up_at))
+        except BoundaryUnavailable as error:
+            failure = error
+            if attempt == plan.attempts or not _retryable(error, policy.retry):
+                break
+            wait = backoff(policy.retry, attempt)
+            left = _time_left(give_up_at)
+            if left is not None and wait >= left:
+                break
+            time.sleep(wait)
     if policy.fallback:
         return import_string(policy.fallback)(error=failure, **kwargs)
     raise failure
 
 
-def _one_try(boundary, operation, target, args, kwargs, policy: Policy):
-    # One breaker per boundary (its health is the far side's, whatever the operation).
-    breaker = breaker_for(boundary, cached_policy_for(boundary, "").breaker)
+def _time_left(give_up_at: float | None) -> float | None:
+    """Seconds until the call's own timeout or its caller's deadline, whichever comes first."""
+    outer = remaining()
+    if give_up_at is None:
+        return outer
+    own = max(give_up_at - time.monotonic(), 0.0)
+    return own if outer is None else min(own, outer)
+
+
+def _try_budget(policy: Policy, give_up_at: float | None) -> float | None:
+    """The deadline of one try: its own timeout, cut to what the whole call has left."""
+    if give_up_at is None:
+        return policy.per_try_timeout
+    left = max(give_up_at - time.monotonic(), 0.0)
+    return left if policy.per_try_timeout is None else min(policy.per_try_timeout, left)
+
+
+def _one_try(boundary, operation, target, args, kwargs, plan: _Plan, budget: float | None):
+    breaker = breaker_for(boundary, plan.breaker)
     permit = breaker.acquire()
     started = time.perf_counter()
     failed = True
     try:
-        with deadline_scope(policy.per_try_timeout):
-            fault = fault_for(boundary, operation, policy.fault)
+        with deadline_scope(budget):
+            fault = fault_for(boundary, operation, plan.fault)
             if fault is not None:
                 inject(fault, boundary)
             result = target(*args, **kwargs)

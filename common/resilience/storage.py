@@ -15,18 +15,32 @@ import time
 import pybreaker
 import redis
 from django.conf import settings
+from django.core.signals import setting_changed
 
 logger = logging.getLogger(__name__)
 
 _forced_local: dict[str, str] = {}
 
 
+_config_cache: list[dict] = []  # read on every call's permit: built once until RESILIENCE changes
+
+
 def _config() -> dict:
-    return {
-        "backend": "memory", "url": "redis://127.0.0.1:6379/0", "namespace": "shop",
-        "socket_timeout": 0.05, "down_retry_seconds": 5.0, "state_cache_seconds": 0.1,
-        **getattr(settings, "RESILIENCE", {}).get("breaker_storage", {}),
-    }
+    if not _config_cache:
+        _config_cache.append({
+            "backend": "memory", "url": "redis://127.0.0.1:6379/0", "namespace": "shop",
+            "socket_timeout": 0.05, "down_retry_seconds": 5.0, "state_cache_seconds": 0.1,
+            **getattr(settings, "RESILIENCE", {}).get("breaker_storage", {}),
+        })
+    return _config_cache[0]
+
+
+def _reset_config(*, setting, **kwargs):
+    if setting == "RESILIENCE":
+        _config_cache.clear()
+
+
+setting_changed.connect(_reset_config)
 
 
 _clients: dict[str, redis.Redis] = {}

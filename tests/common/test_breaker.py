@@ -45,6 +45,24 @@ def test_stays_closed_below_the_threshold():
     assert breaker.rates() == (pytest.approx(100 / 6), 0.0)
 
 
+def test_reaching_the_minimum_with_a_success_still_judges_the_failures_before_it():
+    breaker = Breaker("b-min-ok", POLICY)
+    for failed in (True, True, True, False):
+        call(breaker, failed=failed)
+    assert breaker.state == "open"  # 3 of 4 failed: judged when the 4th call, a success, reached the minimum
+
+
+def test_calls_leaving_the_window_leave_the_rates():
+    breaker = Breaker("b-slide", POLICY)
+    call(breaker, failed=True, duration=0.1)
+    for _ in range(9):
+        call(breaker)
+    assert breaker.rates() == (pytest.approx(10.0), pytest.approx(10.0))  # 1 of 10 failed and slow
+    call(breaker)  # the window holds 10: the first call drops out
+    assert breaker.rates() == (0.0, 0.0)
+    assert breaker.state == "closed"
+
+
 def test_opens_on_the_slow_call_rate():
     breaker = Breaker("b-slow", POLICY)
     for duration in (0.1, 0.1, 0.01, 0.1):
