@@ -107,6 +107,19 @@ class InternalApiView(APIView):
 
     get = post = put = patch = delete = handle
 
+    def perform_content_negotiation(self, request, force=False):
+        # Callers are our own clients and speak JSON only: no Accept header to parse on every call.
+        renderer = self.renderer_classes[0]()
+        return renderer, renderer.media_type
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # With a Content-Length gunicorn sends the body as is rather than chunked, and the client reads it in one go.
+        if isinstance(response, Response):
+            response.render()
+            response["Content-Length"] = str(len(response.content))
+        return response
+
     def handle_exception(self, exc):
         if isinstance(exc, exceptions.ParseError):
             exc = ValidationFailed(f"malformed request: {exc.detail}", field="body")
