@@ -10,6 +10,7 @@ downstream. Resilience policies (retries, breakers) should read `remaining()` be
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 HEADER = "X-Request-Deadline-Ms"  # remaining milliseconds, relative, so clocks need not agree
@@ -17,27 +18,30 @@ HEADER = "X-Request-Deadline-Ms"  # remaining milliseconds, relative, so clocks 
 _deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
 
 
-class deadline_scope:  # noqa: N801 (used like a function: `with deadline_scope(2.0):`)
-    """Within the block, calls must finish `seconds` from now (or by an earlier outer deadline).
+@contextmanager
+def deadline_scope(seconds: float | None):
+    """Within the block, calls must finish `seconds` from now (or by an earlier outer deadline)."""
+    token = push_deadline(seconds)
+    try:
+        yield
+    finally:
+        pop_deadline(token)
 
-    A class rather than @contextmanager: every boundary call opens two, and a generator costs more."""
 
-    __slots__ = ("seconds", "token")
+def push_deadline(seconds: float | None):
+    """Open a deadline scope without a `with` (the policy layer's hot path has a try/finally already);
+    returns a token for pop_deadline, None when there was nothing to push."""
+    if seconds is None:
+        return None
+    deadline = time.monotonic() + max(seconds, 0.0)
+    outer = _deadline.get()
+    return _deadline.set(deadline if outer is None or deadline < outer else outer)
 
-    def __init__(self, seconds: float | None):
-        self.seconds = seconds
-        self.token = None
 
-    def __enter__(self) -> None:
-        if self.seconds is not None:
-            deadline = time.monotonic() + max(self.seconds, 0.0)
-            outer = _deadline.get()
-            self.token = _deadline.set(deadline if outer is None else min(outer, deadline))
-
-    def __exit__(self, *exc_info) -> None:
-        if self.token is not None:
-            _deadline.reset(self.token)
-            self.token = None
+def pop_deadline(token) -> None:
+    """Undo push_deadline."""
+    if token is not None:
+        _deadline.reset(token)
 
 
 def remaining(default: float | None = None) -> float | None:

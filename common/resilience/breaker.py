@@ -77,6 +77,7 @@ class Breaker:
             success_threshold=policy.permitted_calls_in_half_open,
             state_storage=breaker_storage(name), name=name, listeners=[_TransitionLog(self.transitions)],
         )
+        self._storage = self._cb._state_storage  # its state read directly: every call reads it twice
         self._lock = threading.Lock()
         self._window: deque[tuple[bool, bool]] = deque(maxlen=policy.sliding_window_size)
         self._failures = self._slow = 0  # counts over the window, kept as calls come and go
@@ -95,8 +96,7 @@ class Breaker:
             raise BreakerOpen(self.name, "circuit breaker forced open")
         if forced == FORCED_CLOSED or not self.policy.enabled:
             return _UNRECORDED
-        state = self._cb.current_state
-        if state == CLOSED:
+        if self._storage.state == CLOSED:
             return _CALL
         with self._lock:
             state = self._cb.current_state
@@ -124,7 +124,7 @@ class Breaker:
             if permit.trial:
                 self._record_trial(failed or slow)
                 return
-            if self._cb.current_state != CLOSED:
+            if self._storage.state != CLOSED:
                 return  # a call let through before the breaker tripped: its outcome is already judged
             if len(self._window) == self._window.maxlen:
                 dropped_failed, dropped_slow = self._window[0]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
-from common.deadlines import deadline_scope, remaining
+from common.deadlines import pop_deadline, push_deadline, remaining
 from common.errors import BoundaryUnavailable, DomainError
 
 from .breaker import breaker_for
@@ -118,18 +118,19 @@ def _one_try(boundary, operation, target, args, kwargs, plan: _Plan, budget: flo
     permit = breaker.acquire()
     started = time.perf_counter()
     failed = True
+    deadline = push_deadline(budget)  # deadline_scope(budget), inlined into the try/finally we need anyway
     try:
-        with deadline_scope(budget):
-            fault = fault_for(boundary, operation, plan.fault)
-            if fault is not None:
-                inject(fault, boundary)
-            result = target(*args, **kwargs)
+        fault = fault_for(boundary, operation, plan.fault)
+        if fault is not None:
+            inject(fault, boundary)
+        result = target(*args, **kwargs)
         failed = False
         return result
     except DomainError:
         failed = False  # the far side answered; a business "no" says nothing about its health
         raise
     finally:
+        pop_deadline(deadline)
         breaker.record(permit, failed=failed, duration=time.perf_counter() - started)
 
 
