@@ -54,13 +54,11 @@ _plans: dict[tuple[str, str], _Plan] = {}
 
 
 def _plan_for(boundary: str, operation: str) -> _Plan:
-    plan = _plans.get((boundary, operation))
-    if plan is None:
-        policy = cached_policy_for(boundary, operation)
-        plan = _plans[(boundary, operation)] = _Plan(
-            policy=policy, attempts=policy.retry.attempts if policy.idempotent else 1,
-            breaker=cached_policy_for(boundary, "").breaker, fault=Fault.from_dict(policy.fault),
-        )
+    policy = cached_policy_for(boundary, operation)
+    plan = _plans[(boundary, operation)] = _Plan(
+        policy=policy, attempts=policy.retry.attempts if policy.idempotent else 1,
+        breaker=cached_policy_for(boundary, "").breaker, fault=Fault.from_dict(policy.fault),
+    )
     return plan
 
 
@@ -74,14 +72,18 @@ setting_changed.connect(_forget_plans)
 
 def invoke(boundary: str, operation: str, target, args: tuple, kwargs: dict):
     """Call `target` as `operation` of `boundary` under that operation's policy."""
-    plan = _plan_for(boundary, operation)
+    plan = _plans.get((boundary, operation)) or _plan_for(boundary, operation)
     policy = plan.policy
     # The whole call's timeout is a time to give up at; each try opens one deadline scope cut to it
     # (rather than a scope for the call with one per try inside: every boundary call pays for these).
     give_up_at = None if policy.timeout is None else time.monotonic() + policy.timeout
     for attempt in range(1, plan.attempts + 1):
+        budget = policy.per_try_timeout  # cut to what the whole call has left
+        if give_up_at is not None:
+            left = max(give_up_at - time.monotonic(), 0.0)
+            budget = left if budget is None else min(budget, left)
         try:
-            return _one_try(boundary, operation, target, args, kwargs, plan, _try_budget(policy, give_up_at))
+            return _one_try(boundary, operation, target, args, kwargs, plan, budget)
         except BoundaryUnavailable as error:
             failure = error
             if attempt == plan.attempts or not _retryable(error, policy.retry):
@@ -103,14 +105,6 @@ def _time_left(give_up_at: float | None) -> float | None:
         return outer
     own = max(give_up_at - time.monotonic(), 0.0)
     return own if outer is None else min(own, outer)
-
-
-def _try_budget(policy: Policy, give_up_at: float | None) -> float | None:
-    """The deadline of one try: its own timeout, cut to what the whole call has left."""
-    if give_up_at is None:
-        return policy.per_try_timeout
-    left = max(give_up_at - time.monotonic(), 0.0)
-    return left if policy.per_try_timeout is None else min(policy.per_try_timeout, left)
 
 
 def _one_try(boundary, operation, target, args, kwargs, plan: _Plan, budget: float | None):
