@@ -171,7 +171,7 @@ def time_outside_service(rows: dict, calls: int, block: int = 50) -> dict[str, f
     """Per row, the median time a call spends outside inventory.services.stock_reserve, in microseconds.
 
     Measured within each call (its duration minus the time inside the service, timed by a wrapper),
-    so the service's own ups and downs, ten times the overhead, cancel out call by call."""
+    so the service's own ups and downs, tens of times the overhead, cancel out call by call."""
     from inventory import services
 
     real = services.stock_reserve
