@@ -1,28 +1,39 @@
 """The storefront API: catalog, stock availability and the customer's orders."""
 from __future__ import annotations
 
-from django.http import Http404
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import DomainError
+from common.errors import DomainError, error_json
+from common.http import correlation_id_of
+from common.parsers import BoundedJSONParser
 from inventory.api import get_inventory_api
-from orders.api import CANCELLED, CONFIRMED, Order, PricedLine, get_orders_api
+from orders.api import CANCELLED, CONFIRMED, Order, OrderNotFound, PricedLine, get_orders_api
 
 from . import idempotency
 from .models import Product
+from .schema import error_responses
 from .serializers import (
     AvailabilitySerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
+    OrderPageSerializer,
     OrderSerializer,
     ProductSerializer,
 )
+from .throttling import throttles
+
+MAX_OFFSET = 1_000_000  # deeper than any customer pages; keeps OFFSET far from the database's integer limits
+MAX_STOCK_SKUS = 100
 
 
 def _availability(skus: list[str]) -> dict[str, int]:
@@ -52,13 +63,16 @@ class StockView(APIView):
     """Units available now per active sku; `?sku=a,b` narrows the list."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("sku", str, description="comma-separated skus")],
-        responses=AvailabilitySerializer(many=True),
+        parameters=[OpenApiParameter("sku", str, description=f"comma-separated skus, at most {MAX_STOCK_SKUS}")],
+        responses={200: AvailabilitySerializer(many=True), **error_responses(400)},
     )
     def get(self, request):
         products = Product.objects.filter(active=True)
         if request.query_params.get("sku"):
-            products = products.filter(sku__in=request.query_params["sku"].split(","))
+            skus = request.query_params["sku"].split(",")
+            if len(skus) > MAX_STOCK_SKUS:
+                raise ValidationError({"sku": [f"Ask for at most {MAX_STOCK_SKUS} skus at once."]})
+            products = products.filter(sku__in=skus)
         skus = list(products.values_list("sku", flat=True))
         availability = _availability(skus)
         # None means unknown (inventory unreachable), not zero.
@@ -85,22 +99,33 @@ class OrderViewSet(viewsets.ViewSet):
 
     permission_classes = [IsAuthenticated]
     lookup_value_regex = "[^/]+"
+    throttles_by_action = {"create": ("order_user", "order_ip"), "cancel": ("cancel_user",)}
+
+    def get_throttles(self):
+        return [throttle() for throttle in throttles(*self.throttles_by_action.get(self.action, ()))]
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
-        responses=OrderSerializer(many=True),
+        parameters=[
+            OpenApiParameter("limit", int, description="orders per page, 0 to 100 (default 20)"),
+            OpenApiParameter("offset", int, description=f"orders to skip, 0 to {MAX_OFFSET} (default 0)"),
+        ],
+        responses={200: OrderPageSerializer, **error_responses(400, 401)},
     )
     def list(self, request):
         limit = _int_param(request, "limit", 20, maximum=100)
-        offset = _int_param(request, "offset", 0)
+        offset = _int_param(request, "offset", 0, maximum=MAX_OFFSET)
         customer_id = None if request.user.is_staff else request.user.pk
         page = get_orders_api().list_orders(customer_id=customer_id, limit=limit, offset=offset)
         return Response({"count": page.count, "results": [order_json(o) for o in page.orders]})
 
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={201: OrderSerializer, 202: OrderSerializer},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={201: OrderSerializer, 202: OrderSerializer,
+                   **error_responses(400, 401, 402, 409, 413, 422, 429, 503)},
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", str, OpenApiParameter.HEADER,
+            description=f"1 to {idempotency.MAX_KEY_LENGTH} characters, not blank; retries with it are safe",
+        )],
     )
     def create(self, request):
         """Place an order. Send an Idempotency-Key header to make retries safe."""
@@ -140,15 +165,17 @@ class OrderViewSet(viewsets.ViewSet):
         code = placed_order_status(order)
         if code in (status.HTTP_201_CREATED, status.HTTP_202_ACCEPTED):
             return Response(order_json(order), status=code)
-        return Response(
-            {"code": order.cancel_code, "detail": order.cancel_reason, "order": order_json(order)}, status=code
-        )
+        # The error shape, with the cancelled order in its details.
+        return Response(error_json(code=order.cancel_code, detail=order.cancel_reason,
+                                   details={"order": order_json(order)}, correlation_id=correlation_id_of(request)),
+                        status=code)
 
-    @extend_schema(responses=OrderSerializer)
+    @extend_schema(responses={200: OrderSerializer, **error_responses(401, 404)})
     def retrieve(self, request, pk=None):
         return Response(order_json(self._own_order(request, pk)))
 
-    @extend_schema(request=OrderCancelSerializer, responses=OrderSerializer)
+    @extend_schema(request=OrderCancelSerializer,
+                   responses={200: OrderSerializer, **error_responses(400, 401, 404, 409, 429)})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel the order: its shipment is called off, its charge refunded and its stock returned."""
@@ -159,21 +186,39 @@ class OrderViewSet(viewsets.ViewSet):
         return Response(order_json(order))
 
     def _own_order(self, request, pk) -> Order:
-        order = get_orders_api().get_order(order_id=pk)
-        # Another customer's order answers exactly like a missing one, so ids cannot be probed.
-        if not request.user.is_staff and order.customer_id != request.user.pk:
-            raise Http404
+        # Another customer's order answers exactly like a missing one (same status, same body), so ids
+        # cannot be probed; the id sent is not echoed either.
+        try:
+            order = get_orders_api().get_order(order_id=pk)
+        except OrderNotFound:
+            order = None
+        if order is None or (not request.user.is_staff and order.customer_id != request.user.pk):
+            raise OrderNotFound("no such order")
         return order
 
 
-def _int_param(request, name: str, default: int, maximum: int | None = None) -> int:
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token; throttled per client address and per username."""
+
+    parser_classes = (BoundedJSONParser, FormParser, MultiPartParser)
+    throttle_classes = throttles("auth_ip", "auth_username")
+
+    @extend_schema(responses={200: {"type": "object", "properties": {"token": {"type": "string"}}},
+                              **error_responses(400, 413, 429)})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def _int_param(request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: ["A whole number is required."]}) from None
-    if value < 0 or (maximum is not None and value > maximum):
-        raise ValidationError({name: [f"Must be between 0 and {maximum if maximum is not None else 'any'}."]})
+    if not _WHOLE_NUMBER.match(raw):
+        raise ValidationError({name: ["A whole number is required."]})
+    value = int(raw)
+    if not 0 <= value <= maximum:
+        raise ValidationError({name: [f"Must be between 0 and {maximum}."]})
     return value
+
+
+_WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,12}$")  # ASCII digits only, and few enough never to overflow anything

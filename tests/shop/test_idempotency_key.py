@@ -7,9 +7,9 @@ from django.db import connections
 
 from orders.models import Order
 from shop.models import IdempotencyRecord
-from tests.conftest import client_for, on_postgres, stock_of
+from tests.conftest import CHECKOUT, client_for, order_body, on_postgres, stock_of
 
-BODY = {"lines": [{"sku": "MUG", "quantity": 1}]}
+BODY = order_body(("MUG", 1))
 
 
 @pytest.mark.django_db
@@ -27,7 +27,7 @@ def test_same_key_and_body_replays_the_first_response(catalog, customer):
 @pytest.mark.django_db
 def test_a_failed_outcome_is_replayed_too(catalog, customer):
     client = client_for(customer)
-    body = {"lines": [{"sku": "LAST", "quantity": 5}]}
+    body = order_body(("LAST", 5))
     first = client.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-oos")
     second = client.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-oos")
     assert first.status_code == second.status_code == 409
@@ -38,7 +38,7 @@ def test_a_failed_outcome_is_replayed_too(catalog, customer):
 def test_same_key_with_another_body_is_a_422(catalog, customer):
     client = client_for(customer)
     client.post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
-    other = client.post("/api/orders/", {"lines": [{"sku": "MUG", "quantity": 2}]}, format="json",
+    other = client.post("/api/orders/", order_body(("MUG", 2)), format="json",
                         HTTP_IDEMPOTENCY_KEY="k-2")
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_key_reused"
@@ -57,7 +57,7 @@ def test_keys_are_scoped_per_customer(catalog, customer, other_customer):
 @pytest.mark.django_db
 def test_bad_input_does_not_burn_the_key(catalog, customer):
     client = client_for(customer)
-    bad = client.post("/api/orders/", {"lines": []}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    bad = client.post("/api/orders/", {"lines": [], **CHECKOUT}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
     assert bad.status_code == 400
     assert not IdempotencyRecord.objects.exists()
     good = client.post("/api/orders/", {"lines": []} | BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
@@ -70,7 +70,7 @@ def test_bad_input_does_not_burn_the_key(catalog, customer):
 def test_malformed_keys_are_a_400(catalog, customer, key):
     response = client_for(customer).post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 400
-    assert "Idempotency-Key" in response.json()
+    assert "Idempotency-Key" in response.json()["details"]["fields"]
     assert not Order.objects.exists()
 
 
