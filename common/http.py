@@ -12,7 +12,7 @@ import sys
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -21,6 +21,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import BoundaryUnavailable, DomainError, bounded, error_json
+from common.parsers import PayloadTooLarge
 
 
 
@@ -81,7 +82,11 @@ def flatten_field_errors(detail) -> dict[str, list[str]]:
 def error_response(exc, request) -> Response:
     """The answer for any exception raised while serving an API request, in the one error shape."""
     correlation_id = correlation_id_of(request) if request is not None else str(uuid.uuid4())
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request could not be read.")
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

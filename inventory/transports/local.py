@@ -10,6 +10,8 @@ from ..api import Availability, Reservation, StockLine
 from ..models import Reservation as ReservationModel
 from ..models import StockItem
 
+SKU_MAX_LENGTH = StockItem._meta.get_field("sku").max_length
+
 
 class LocalInventoryApi:
     """InventoryApi in the caller's process."""
@@ -29,6 +31,8 @@ class LocalInventoryApi:
         if quantity <= 0:
             raise ValidationFailed("restock quantity must be positive", field="quantity", sku=sku)
         check_range(quantity, field="quantity", low=1, high=QUANTITY_MAX, sku=sku)
+        if not 0 < len(sku) <= SKU_MAX_LENGTH:  # a restock creates the sku: never a value its column cannot hold
+            raise ValidationFailed(f"a sku is 1 to {SKU_MAX_LENGTH} characters", field="sku")
         on_hand = StockItem.objects.filter(sku=sku).values_list("on_hand", flat=True).first() or 0
         if on_hand + quantity > STOCK_MAX:
             raise ValidationFailed(f"stock of a sku may not exceed {STOCK_MAX} units", field="quantity", sku=sku)
