@@ -36,7 +36,8 @@ JSON_PREFIXES = ("/api/", "/internal/")
 
 
 class CorrelationIdMiddleware:
-    """Gives every request a correlation id (the caller's X-Correlation-ID when sane, else a new one) and echoes it."""
+    """Gives every request a correlation id (the caller's X-Correlation-ID when sane, else a new one) and echoes it;
+    refuses a NUL character in the path or query under the API prefixes (no database text column takes one)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -44,6 +45,9 @@ class CorrelationIdMiddleware:
     def __call__(self, request):
         correlation_id = correlation_id_of(request)
         request.META[_CORRELATION_META] = correlation_id  # later middleware (the outbox's) reads the same id
+        if request.path.startswith(JSON_PREFIXES) and ("\x00" in request.path or any(
+                "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())):
+            return _json(request, 400, "invalid", "NUL characters are not accepted.")
         response = self.get_response(request)
         response[CORRELATION_HEADER] = correlation_id
         return response

@@ -48,8 +48,9 @@ class BoundedJSONParser(JSONParser):
             raise exceptions.ParseError(f"JSON nested deeper than {max_depth} levels.") from None
         except ValueError as error:
             raise exceptions.ParseError(f"JSON parse error - {bounded(str(error), 120)}") from None
-        if _deeper_than(data, max_depth):
-            raise exceptions.ParseError(f"JSON nested deeper than {max_depth} levels.")
+        problem = _problem(data, max_depth)
+        if problem:
+            raise exceptions.ParseError(problem)
         return data
 
 
@@ -63,13 +64,18 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _deeper_than(value, limit: int) -> bool:
-    """Whether objects and arrays nest more than `limit` levels; iterative, so depth cannot exhaust the stack."""
+def _problem(value, limit: int) -> str | None:
+    """Why a parsed body is refused: nesting past `limit` levels, or a NUL character (no text column takes
+    one); None when it is fine. Iterative, so depth cannot exhaust the stack."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "NUL characters are not accepted."
+        elif isinstance(item, (dict, list)):
             if depth > limit:
-                return True
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return False
+                return f"JSON nested deeper than {limit} levels."
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from common.errors import Conflict, DomainError
 from .models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
+KEY_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")  # fullmatch: printable ASCII, no spaces (a UUID)
 
 
 class IdempotencyKeyReused(DomainError):

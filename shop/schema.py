@@ -1,4 +1,5 @@
 """What the OpenAPI schema says about error answers: the one error shape, per status."""
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -28,3 +29,10 @@ WHY = {
 def error_responses(*statuses: int) -> dict:
     """{status: the error shape with why} for extend_schema's responses."""
     return {status: OpenApiResponse(ErrorSerializer, description=WHY[status]) for status in statuses}
+
+
+class OrderSchema(AutoSchema):
+    """The orders list answers one object, {"count", "results"}, not a bare array: say so."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False

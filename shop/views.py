@@ -8,7 +8,8 @@ from rest_framework import status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +22,7 @@ from orders.api import CANCELLED, CONFIRMED, Order, OrderNotFound, PricedLine, g
 
 from . import idempotency
 from .models import Product
-from .schema import error_responses
+from .schema import OrderSchema, error_responses
 from .serializers import (
     AvailabilitySerializer,
     OrderCancelSerializer,
@@ -40,19 +41,41 @@ def _availability(skus: list[str]) -> dict[str, int]:
     return {a.sku: a.available for a in get_inventory_api().get_availability(skus=skus)}
 
 
+class StrictPageNumberPagination(PageNumberPagination):
+    """DRF's page numbers, but `?page=` that is not a whole number is a 400 rather than page 1 or a guess."""
+
+    max_page = 100_000
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not (_WHOLE_NUMBER.match(raw) and 1 <= int(raw) <= self.max_page):
+            raise ValidationError({self.page_query_param: [f"A whole number from 1 to {self.max_page} is required."]})
+        return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page)
+        return parameters
+
+
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     """Active catalog products, looked up by sku, with current availability."""
 
+    pagination_class = StrictPageNumberPagination
     queryset = Product.objects.filter(active=True)
     serializer_class = ProductSerializer
     lookup_field = "sku"
     lookup_value_regex = "[^/]+"
 
+    @extend_schema(responses={200: ProductSerializer(many=True), **error_responses(400, 401, 404)})
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = {**self.get_serializer_context(), "availability": _availability([p.sku for p in page])}
         return self.get_paginated_response(ProductSerializer(page, many=True, context=context).data)
 
+    @extend_schema(responses={200: ProductSerializer, **error_responses(401, 404)})
     def retrieve(self, request, *args, **kwargs):
         product = self.get_object()
         context = {**self.get_serializer_context(), "availability": _availability([product.sku])}
@@ -64,7 +87,7 @@ class StockView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("sku", str, description=f"comma-separated skus, at most {MAX_STOCK_SKUS}")],
-        responses={200: AvailabilitySerializer(many=True), **error_responses(400)},
+        responses={200: AvailabilitySerializer(many=True), **error_responses(400, 401)},
     )
     def get(self, request):
         products = Product.objects.filter(active=True)
@@ -98,6 +121,8 @@ class OrderViewSet(viewsets.ViewSet):
     """The signed-in customer's orders (staff see everyone's)."""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [BoundedJSONParser]  # strict JSON types: a form cannot say 2 rather than "2"
+    schema = OrderSchema()
     lookup_value_regex = "[^/]+"
     throttles_by_action = {"create": ("order_user", "order_ip"), "cancel": ("cancel_user",)}
 
@@ -105,9 +130,12 @@ class OrderViewSet(viewsets.ViewSet):
         return [throttle() for throttle in throttles(*self.throttles_by_action.get(self.action, ()))]
 
     @extend_schema(
+        operation_id="orders_list",
         parameters=[
-            OpenApiParameter("limit", int, description="orders per page, 0 to 100 (default 20)"),
-            OpenApiParameter("offset", int, description=f"orders to skip, 0 to {MAX_OFFSET} (default 0)"),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 0, "maximum": 100},
+                             description="orders per page (default 20)"),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+                             description="orders to skip (default 0)"),
         ],
         responses={200: OrderPageSerializer, **error_responses(400, 401)},
     )
@@ -123,8 +151,9 @@ class OrderViewSet(viewsets.ViewSet):
         responses={201: OrderSerializer, 202: OrderSerializer,
                    **error_responses(400, 401, 402, 409, 413, 422, 429, 503)},
         parameters=[OpenApiParameter(
-            "Idempotency-Key", str, OpenApiParameter.HEADER,
-            description=f"1 to {idempotency.MAX_KEY_LENGTH} characters, not blank; retries with it are safe",
+            "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH,
+                                "pattern": f"^{idempotency.KEY_PATTERN.pattern}$"}, OpenApiParameter.HEADER,
+            description="printable ASCII without spaces (a UUID, say); retries with the same key are safe",
         )],
     )
     def create(self, request):
@@ -132,8 +161,9 @@ class OrderViewSet(viewsets.ViewSet):
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return self._place(request)
-        if not key.strip() or len(key) > idempotency.MAX_KEY_LENGTH:
-            raise ValidationError({"Idempotency-Key": [f"Must be 1 to {idempotency.MAX_KEY_LENGTH} characters."]})
+        if not idempotency.KEY_PATTERN.fullmatch(key):
+            raise ValidationError({"Idempotency-Key": [
+                f"Must be 1 to {idempotency.MAX_KEY_LENGTH} printable ASCII characters without spaces."]})
         fingerprint = idempotency.request_fingerprint(method="POST", path=request.path, data=request.data)
         record, replay = idempotency.idempotency_begin(user_id=request.user.pk, key=key, fingerprint=fingerprint)
         if replay is not None:
@@ -200,7 +230,8 @@ class OrderViewSet(viewsets.ViewSet):
 class TokenView(ObtainAuthToken):
     """Exchange a username and password for an API token; throttled per client address and per username."""
 
-    parser_classes = (BoundedJSONParser, FormParser, MultiPartParser)
+    parser_classes = (BoundedJSONParser, FormParser)
+    authentication_classes: list = []  # signing in needs no credentials (and so no CSRF token)
     throttle_classes = throttles("auth_ip", "auth_username")
 
     @extend_schema(responses={200: {"type": "object", "properties": {"token": {"type": "string"}}},

@@ -33,7 +33,8 @@ from common.errors import (
     domain_error_from_json,
 )
 
-from . import auth
+from . import auth, rest_schema
+from .rest_schema import InternalSchemaView
 from common.http import error_response
 from common.parsers import InternalJSONParser
 
@@ -146,12 +147,16 @@ def internal_urlpatterns(context: str, protocol: type, local_api: object, operat
     by_path: dict[str, dict[str, Operation]] = {}
     for operation in operations:
         by_path.setdefault(operation.path, {})[operation.verb] = operation
-    return [
+    schema = path("schema/", InternalSchemaView.as_view(
+        authentication_classes=[ServiceTokenAuthentication], context=context,
+        document=rest_schema.openapi(context, protocol, operations),
+    ), name=f"{context}-schema")
+    return [schema, *(
         path(route, InternalApiView.as_view(
             context=context, protocol=protocol, local_api=local_api, operations=verbs,
         ), name=f"{context}-{next(iter(verbs.values())).name}")
         for route, verbs in by_path.items()
-    ]
+    )]
 
 
 def _seconds(milliseconds: str | None) -> float | None:
