@@ -14,11 +14,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import DomainError, error_json
+from common.errors import BoundaryTimeout, DomainError, error_json
 from common.http import correlation_id_of
 from common.parsers import BoundedJSONParser
 from inventory.api import get_inventory_api
-from orders.api import CANCELLED, CONFIRMED, Order, OrderNotFound, PricedLine, get_orders_api
+from orders.api import CANCELLED, CONFIRMED, CUSTOMER_REQUEST, Order, OrderNotFound, PricedLine, get_orders_api
 
 from . import idempotency
 from .models import Product
@@ -113,8 +113,20 @@ def placed_order_status(order: Order) -> int:
         return status.HTTP_201_CREATED
     if order.status != CANCELLED:
         return status.HTTP_202_ACCEPTED  # payment pending, or a choreographed checkout still under way
+    if order.cancel_code == CUSTOMER_REQUEST:
+        return status.HTTP_200_OK  # a replay after the customer cancelled it: the order as it is now
     error_class = DomainError._registry.get(order.cancel_code)
     return error_class.http_status if error_class else status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def placed_response(request, order: Order) -> Response:
+    """The answer about a placed order: the order (201/202), or the error shape with it in the details."""
+    code = placed_order_status(order)
+    if code in (status.HTTP_200_OK, status.HTTP_201_CREATED, status.HTTP_202_ACCEPTED):
+        return Response(order_json(order), status=code)
+    return Response(error_json(code=order.cancel_code, detail=order.cancel_reason,
+                               details={"order": order_json(order)}, correlation_id=correlation_id_of(request)),
+                    status=code)
 
 
 class OrderViewSet(viewsets.ViewSet):
@@ -159,26 +171,34 @@ class OrderViewSet(viewsets.ViewSet):
     def create(self, request):
         """Place an order. Send an Idempotency-Key header to make retries safe."""
         key = request.headers.get("Idempotency-Key")
+        serializer = OrderCreateSerializer(data=request.data, context={})
         if key is None:
-            return self._place(request)
+            serializer.is_valid(raise_exception=True)
+            return placed_response(request, self._place(request, serializer))
         if not idempotency.KEY_PATTERN.fullmatch(key):
             raise ValidationError({"Idempotency-Key": [
                 f"Must be 1 to {idempotency.MAX_KEY_LENGTH} printable ASCII characters without spaces."]})
         fingerprint = idempotency.request_fingerprint(method="POST", path=request.path, data=request.data)
         record, replay = idempotency.idempotency_begin(user_id=request.user.pk, key=key, fingerprint=fingerprint)
         if replay is not None:
-            return Response(replay.body, status=replay.status, headers={"Idempotent-Replayed": "true"})
+            response = (placed_response(request, get_orders_api().get_order(order_id=replay.order_id))
+                        if replay.order_id else Response(replay.body, status=replay.status))
+            response["Idempotent-Replayed"] = "true"
+            return response
+        if not serializer.is_valid():
+            idempotency.idempotency_abandon(record=record)  # refused input places nothing: the key stays free
+            raise ValidationError(serializer.errors)
         try:
-            response = self._place(request)
-        except BaseException:
-            idempotency.idempotency_abandon(record=record)
+            order = self._place(request, serializer)
+            response = placed_response(request, order)
+        except BaseException as error:
+            idempotency.idempotency_settle_after_failure(record=record, far_side_may_act=isinstance(error, BoundaryTimeout))
             raise
-        idempotency.idempotency_complete(record=record, status=response.status_code, body=response.data)
+        idempotency.idempotency_complete(record=record, status=response.status_code, body=response.data,
+                                         order_id=order.order_id)
         return response
 
-    def _place(self, request) -> Response:
-        serializer = OrderCreateSerializer(data=request.data, context={})
-        serializer.is_valid(raise_exception=True)
+    def _place(self, request, serializer) -> Order:
         products = serializer.context["products"]
         lines = [
             PricedLine(
@@ -187,18 +207,11 @@ class OrderViewSet(viewsets.ViewSet):
             )
             for line in serializer.validated_data["lines"]
         ]
-        order = get_orders_api().place_order(
+        return get_orders_api().place_order(
             customer_id=request.user.pk, email=request.user.email or f"{request.user.username}@example.com",
             lines=lines, payment_token=serializer.validated_data["payment_token"],
             shipping_address=serializer.validated_data["shipping_address"],
         )
-        code = placed_order_status(order)
-        if code in (status.HTTP_201_CREATED, status.HTTP_202_ACCEPTED):
-            return Response(order_json(order), status=code)
-        # The error shape, with the cancelled order in its details.
-        return Response(error_json(code=order.cancel_code, detail=order.cancel_reason,
-                                   details={"order": order_json(order)}, correlation_id=correlation_id_of(request)),
-                        status=code)
 
     @extend_schema(responses={200: OrderSerializer, **error_responses(401, 404)})
     def retrieve(self, request, pk=None):

@@ -149,6 +149,9 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
     ),
 }
+# Idempotency-Key claims: a request owns its key this long (longer than any request may run); a key whose
+# request died is then bound to the order it created, or released (shop/idempotency.py).
+IDEMPOTENCY = {"lease_seconds": float(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "60"))}
 # First, so the outbox's middleware and every error answer share the request's correlation id.
 MIDDLEWARE.insert(0, "common.http.CorrelationIdMiddleware")
 
