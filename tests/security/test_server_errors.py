@@ -50,3 +50,36 @@ def test_internal_unknown_paths_and_methods_are_json(context_servers, settings):
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
     wrong_verb = requests.put(base + "charges/", json={}, headers=headers, timeout=5)
     assert (wrong_verb.status_code, wrong_verb.json()["code"]) == (405, "method_not_allowed")
+
+
+class BrokenInventory:
+    """An inventory whose every call fails in a way nobody planned for."""
+
+    def get_availability(self, *, skus):
+        raise RuntimeError("inventory broke unexpectedly")
+
+
+def _internal_urls():
+    from django.urls import include, path
+
+    from common.transports.rest import internal_urlpatterns
+    from inventory.api import InventoryApi
+    from inventory.transports.rest import OPERATIONS
+
+    return [path("internal/inventory/", include(internal_urlpatterns("inventory", InventoryApi, BrokenInventory(), OPERATIONS)))]
+
+
+urlpatterns = []  # filled by the test below, so importing this module builds nothing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_internal_server_error_is_json_with_a_logged_correlation_id(live_server, settings, caplog):
+    urlpatterns[:] = _internal_urls()
+    settings.ROOT_URLCONF = __name__
+    token = settings.INTERNAL_SERVICE_TOKENS["inventory"]
+    with caplog.at_level(logging.ERROR, logger="shop.errors"):
+        response = requests.get(live_server.url + "/internal/inventory/availability/?skus=MUG", timeout=5,
+                                headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": "internal-7"})
+    assert response.status_code == 500 and response.headers["Content-Type"] == "application/json"
+    assert response.json()["code"] == "server_error" and response.json()["correlation_id"] == "internal-7"
+    assert any("internal-7" in r.getMessage() and r.exc_info for r in caplog.records)
