@@ -69,18 +69,6 @@ class ItemsReserved(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ItemsReservationFailed(Event):
-    """Stock could not be reserved for an order (choreographed checkout)."""
-
-    name = "inventory.ItemsReservationFailed"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
-    reason: str
-    code: str
-
-
-@dataclass(frozen=True, kw_only=True)
 class ItemsReleased(Event):
     """A reservation was given back to stock."""
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone  # QuerySet.update() skips auto_now: every stock change sets updated_at
 
 from common.errors import ValidationFailed
 from common.ids import parse_uuid
@@ -13,7 +14,6 @@ from outbox.api import publish
 
 from .api import (
     ItemsReleased,
-    ItemsReservationFailed,
     ItemsReserved,
     OutOfStock,
     ReservationClosed,
@@ -75,7 +75,7 @@ def _existing_reservation(reservation: Reservation) -> Reservation:
 def _take(line: StockLine) -> None:
     # One conditional UPDATE: the row lock and the check happen together, so stock never goes negative.
     taken = StockItem.objects.filter(sku=line.sku, on_hand__gte=line.quantity).update(
-        on_hand=F("on_hand") - line.quantity, reserved=F("reserved") + line.quantity
+        on_hand=F("on_hand") - line.quantity, reserved=F("reserved") + line.quantity, updated_at=timezone.now()
     )
     if taken:
         return
@@ -108,7 +108,7 @@ def stock_release(*, order_id: str) -> Reservation:
             return reservation
         for line in reservation.lines.order_by("sku"):
             StockItem.objects.filter(sku=line.sku).update(
-                on_hand=F("on_hand") + line.quantity, reserved=F("reserved") - line.quantity
+                on_hand=F("on_hand") + line.quantity, reserved=F("reserved") - line.quantity, updated_at=timezone.now()
             )
         reservation.status = Reservation.Status.RELEASED
         reservation.save(update_fields=["status", "updated_at"])
@@ -126,7 +126,7 @@ def stock_adjust(*, sku: str, delta: int, reason: str, actor: str = "") -> Stock
             raise ValidationFailed(
                 f"cannot remove {-delta} of {sku!r}: only {item.on_hand} free", field="delta", sku=sku
             )
-        StockItem.objects.filter(pk=item.pk).update(on_hand=F("on_hand") + delta)
+        StockItem.objects.filter(pk=item.pk).update(on_hand=F("on_hand") + delta, updated_at=timezone.now())
         StockAdjustment.objects.create(stock_item=item, delta=delta, reason=reason, actor=actor)
         item.refresh_from_db()
     return item
@@ -140,19 +140,8 @@ def stock_commit(*, order_id: str) -> Reservation | None:
             return reservation
         for line in reservation.lines.order_by("sku"):
             StockItem.objects.filter(sku=line.sku).update(
-                reserved=F("reserved") - line.quantity, sold=F("sold") + line.quantity
+                reserved=F("reserved") - line.quantity, sold=F("sold") + line.quantity, updated_at=timezone.now()
             )
         reservation.status = Reservation.Status.COMMITTED
         reservation.save(update_fields=["status", "updated_at"])
     return reservation
-
-
-def stock_reserve_for_placed_order(*, order_id: str, lines: Sequence[StockLine]) -> None:
-    """Choreography: reserve an order's stock, or publish ItemsReservationFailed saying why not."""
-    try:
-        stock_reserve(order_id=order_id, lines=lines)
-    except ReservationClosed:
-        return  # the order was cancelled before its stock was reserved: nothing to do
-    except (OutOfStock, UnknownSku, ValidationFailed) as error:
-        with transaction.atomic():
-            publish(ItemsReservationFailed(order_id=order_id, reason=error.message, code=error.code))

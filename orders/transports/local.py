@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
-
 from common.money import Money
 from outbox.api import messages_about
 
-from .. import checkout, saga, services
-from ..api import CHOREOGRAPHED, Order, OrderLine, OrderPage, PricedLine, TimelineEntry
+from .. import saga, services
+from ..api import Order, OrderLine, OrderPage, PricedLine, TimelineEntry
 from ..models import Order as OrderModel
 
 
@@ -20,16 +18,10 @@ class LocalOrdersApi:
         self, *, customer_id: int, email: str, lines: Sequence[PricedLine], payment_token: str,
         shipping_address: str,
     ) -> Order:
-        if settings.CHECKOUT_MODE == CHOREOGRAPHED:
-            # The other contexts take it from here, reacting to OrderPlaced; the order is pending until then.
-            return order_dto(services.order_create(
-                customer_id=customer_id, email=email, lines=lines, shipping_address=shipping_address,
-                checkout=CHOREOGRAPHED, payment_token=payment_token,
-            ))
-        order = services.order_create(
-            customer_id=customer_id, email=email, lines=lines, shipping_address=shipping_address
-        )
-        return order_dto(saga.saga_begin(order=order, payment_token=payment_token))
+        return order_dto(saga.checkout_place(
+            customer_id=customer_id, email=email, lines=lines, payment_token=payment_token,
+            shipping_address=shipping_address,
+        ))
 
     def get_order(self, *, order_id: str) -> Order:
         return order_dto(services.order_get(order_id=order_id))
@@ -44,7 +36,7 @@ class LocalOrdersApi:
 
     def cancel_order(self, *, order_id: str, reason: str) -> Order:
         order = services.order_get(order_id=order_id)
-        return order_dto(checkout.order_cancel(order=order, reason=reason))
+        return order_dto(saga.checkout_cancel(order=order, reason=reason))
 
 
 def order_dto(order: OrderModel) -> Order:
@@ -64,7 +56,7 @@ def order_dto(order: OrderModel) -> Order:
 
 
 def _timeline(order: OrderModel) -> tuple[TimelineEntry, ...]:
-    """The saga's steps for an orchestrated order; the events about it for a choreographed one."""
+    """The order's checkout log (either mode); the events about it for an order older than that log."""
     try:
         steps = order.saga.log.all()
     except OrderModel.saga.RelatedObjectDoesNotExist:

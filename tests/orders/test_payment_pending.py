@@ -10,6 +10,7 @@ from orders.models import Order
 from payments.models import Payment
 from shipping.models import Shipment
 from tests.conftest import client_for, deliver_outbox, stock_of
+from tests.orders.due import resume_due
 
 # These set payments faults in this process's settings; with the checkout served by another process
 # (SHOP_TEST_TRANSPORT) they would not reach it. Faults on every transport: tests/contracts/test_faults.py.
@@ -41,18 +42,13 @@ def test_slow_payments_give_202_payment_pending_fast(catalog, customer, payments
     assert not Payment.objects.exists()
 
 
-def test_the_pending_charge_completes_when_payments_is_back(
-    catalog, customer, payments_fault, eager_celery, django_capture_on_commit_callbacks
-):
+def test_the_pending_charge_completes_when_payments_is_back(catalog, customer, payments_fault):
     payments_fault({"abort": {"percentage": 100, "http_status": 503}})
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
+    order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
     assert Order.objects.get(pk=order_id).status == "payment_pending"
 
-    payments_fault(None)  # payments recovers; now the queued command runs
-    with django_capture_on_commit_callbacks(execute=True):
-        for callback in callbacks:
-            callback()
+    payments_fault(None)  # payments recovers; when the retry is due, the sweeper's command runs it
+    assert resume_due(order_id) == 1
     order = Order.objects.get(pk=order_id)
     assert (order.status, order.saga.state, order.saga.payment_token) == ("confirmed", "completed", "")
     assert Payment.objects.get(order_id=order_id).status == "charged"
@@ -62,23 +58,21 @@ def test_the_pending_charge_completes_when_payments_is_back(
     assert client_for(customer).get(f"/api/orders/{order_id}/").json()["status"] == "confirmed"
 
 
-def test_resuming_twice_charges_and_confirms_once(catalog, customer, payments_fault, eager_celery,
-                                                  django_capture_on_commit_callbacks):
-    from orders.tasks import resume_saga
+def test_resuming_twice_charges_and_confirms_once(catalog, customer, payments_fault):
+    from orders.saga import saga_resume
 
     payments_fault({"abort": {"percentage": 100, "http_status": 503}})
     order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
     payments_fault(None)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert resume_saga.apply(kwargs={"order_id": order_id}).get() == "confirmed"
-        assert resume_saga.apply(kwargs={"order_id": order_id}).get() == "confirmed"
+    assert saga_resume(order_id=order_id).status == "confirmed"
+    assert saga_resume(order_id=order_id).status == "confirmed"
     assert Payment.objects.filter(order_id=order_id, status="charged").count() == 1
     deliver_outbox()
     assert [m.subject[:10] for m in mail.outbox] == ["Your order"]
 
 
 def test_payments_down_for_good_cancels_and_returns_the_stock(catalog, customer, payments_fault, settings):
-    settings.CHECKOUT_SAGA = {**settings.CHECKOUT_SAGA, "charge_window": 0}
+    settings.CHECKOUT_SAGA = {**settings.CHECKOUT_SAGA, "give_up_after": 0}
     payments_fault({"abort": {"percentage": 100, "http_status": 503}})
     # The charge window is over at the first failure, so the saga gives up at once. The refund that
     # giving up needs gets through: only the charge is broken.
