@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from common.boundaries import boundary_client
-from common.errors import Conflict, DomainError, ValidationFailed
+from common.errors import Conflict, DomainError, NotFound, ValidationFailed
 from outbox.api import Event
 
 
@@ -48,6 +48,12 @@ class UnknownSku(ValidationFailed):
     """Inventory keeps no stock for this sku."""
 
     code = "unknown_sku"
+
+
+class ReservationNotFound(NotFound):
+    """No reservation has this id."""
+
+    code = "reservation_not_found"
 
 
 class ReservationClosed(Conflict):

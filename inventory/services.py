@@ -17,6 +17,7 @@ from .api import (
     ItemsReserved,
     OutOfStock,
     ReservationClosed,
+    ReservationNotFound,
     StockLine,
     StockLow,
     UnknownSku,
@@ -114,6 +115,15 @@ def stock_release(*, order_id: str) -> Reservation:
         reservation.save(update_fields=["status", "updated_at"])
         publish(ItemsReleased(order_id=str(order_uuid), reservation_id=str(reservation.id)))
     return reservation
+
+
+def stock_release_reservation(*, reservation_id: str) -> Reservation:
+    """Return the stock of the reservation with this id (the seed's ReleaseItems); an unknown id is an error."""
+    try:
+        reservation = Reservation.objects.get(pk=parse_uuid(reservation_id))
+    except (Reservation.DoesNotExist, ValidationFailed):
+        raise ReservationNotFound("no reservation has this id", reservation_id=str(reservation_id)) from None
+    return stock_release(order_id=str(reservation.order_id))
 
 
 def stock_adjust(*, sku: str, delta: int, reason: str, actor: str = "") -> StockItem:
