@@ -86,6 +86,17 @@ class ItemsReleased(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReservationExpired(Event):
+    """A reservation was not turned into a sale within its hold time, so its stock was released."""
+
+    name = "inventory.ReservationExpired"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    reservation_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class StockLow(Event):
     """A sku's free stock fell below its threshold."""
 
@@ -101,7 +112,9 @@ class InventoryApi(Protocol):
     """What other contexts may ask of inventory."""
 
     def reserve_items(self, *, order_id: str, lines: Sequence[StockLine]) -> Reservation:
-        """Reserve every line or none; idempotent per order. Raises OutOfStock, UnknownSku."""
+        """Reserve every line or none; idempotent per order, and asking again renews the hold.
+
+        Raises OutOfStock, UnknownSku, ReservationClosed (released, or its hold ran out)."""
 
     def release_items(self, *, order_id: str) -> None:
         """Give an order's reservation back; idempotent, and a later reserve for it is refused."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,6 +18,7 @@ from .api import (
     ItemsReserved,
     OutOfStock,
     ReservationClosed,
+    ReservationExpired,
     ReservationNotFound,
     StockLine,
     StockLow,
@@ -48,7 +50,7 @@ def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
         return _existing_reservation(existing)
     try:
         with transaction.atomic():
-            reservation = Reservation.objects.create(order_id=order_uuid)
+            reservation = Reservation.objects.create(order_id=order_uuid, held_until=_hold_until())
             for line in wanted:
                 _take(line)
             ReservationLine.objects.bulk_create(
@@ -65,11 +67,18 @@ def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
     return reservation
 
 
+def _hold_until():
+    return timezone.now() + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS)
+
+
 def _existing_reservation(reservation: Reservation) -> Reservation:
     if reservation.status == Reservation.Status.RELEASED:
         raise ReservationClosed(
             "the reservation for this order was released", order_id=str(reservation.order_id)
         )
+    # Asked again by a checkout still running: its hold is renewed (a sold one stays held until it ships).
+    Reservation.objects.filter(pk=reservation.pk, status=Reservation.Status.ACTIVE, held_until__isnull=False).update(
+        held_until=_hold_until(), updated_at=timezone.now())
     return reservation
 
 
@@ -124,6 +133,28 @@ def stock_release_reservation(*, reservation_id: str) -> Reservation:
     except (Reservation.DoesNotExist, ValidationFailed):
         raise ReservationNotFound("no reservation has this id", reservation_id=str(reservation_id)) from None
     return stock_release(order_id=str(reservation.order_id))
+
+
+def stock_hold_for_sale(*, order_id: str) -> None:
+    """The order was paid: its reservation is a sale now, held until its shipment leaves (no more hold time)."""
+    Reservation.objects.filter(order_id=parse_uuid(order_id), status=Reservation.Status.ACTIVE).update(
+        held_until=None, updated_at=timezone.now())
+
+
+def reservations_release_expired(*, limit: int = 100) -> list[str]:
+    """Release active reservations whose hold time passed, telling their owner (ReservationExpired)."""
+    expired = []
+    due = Reservation.objects.filter(status=Reservation.Status.ACTIVE, held_until__lte=timezone.now())
+    for reservation_id in due.order_by("held_until").values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
+            if reservation.status != Reservation.Status.ACTIVE or reservation.held_until is None \
+                    or reservation.held_until > timezone.now():
+                continue  # renewed or sold meanwhile
+            stock_release(order_id=str(reservation.order_id))
+            publish(ReservationExpired(order_id=str(reservation.order_id), reservation_id=str(reservation.pk)))
+        expired.append(str(reservation.order_id))
+    return expired
 
 
 def stock_adjust(*, sku: str, delta: int, reason: str, actor: str = "") -> StockItem:

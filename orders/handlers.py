@@ -30,3 +30,9 @@ def ship_when_paid(envelope: Envelope) -> None:
 def confirm_when_shipment_scheduled(envelope: Envelope) -> None:
     """Its pickup is scheduled: choreographed, confirm it and send the confirmation."""
     saga.checkout_follow(order_id=envelope.payload["order_id"])
+
+
+@subscriber("inventory.ReservationExpired")
+def undo_when_reservation_expired(envelope: Envelope) -> None:
+    """Its stock's hold ran out: a checkout not yet paid is cancelled and undone (either mode)."""
+    saga.checkout_reservation_expired(order_id=envelope.payload["order_id"])

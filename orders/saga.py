@@ -43,6 +43,7 @@ RESERVE, CHARGE, SHIP, CONFIRM = "reserve_stock", "charge_payment", "schedule_sh
 STEPS = (RESERVE, CHARGE, SHIP, CONFIRM)
 PIVOT = CHARGE
 PAYMENT_UNAVAILABLE = "payment_unavailable"
+RESERVATION_EXPIRED = "reservation_expired"
 
 
 class _Wait(Exception):
@@ -130,6 +131,18 @@ def checkout_cancel(*, order: Order, reason: str, code: str = CUSTOMER_REQUEST) 
 
 
 _OPEN = [CheckoutSaga.State.RUNNING, CheckoutSaga.State.COMPENSATING]
+
+
+def checkout_reservation_expired(*, order_id: str) -> None:
+    """Inventory released the order's stock when its hold ran out: a checkout before its charge is undone.
+
+    A checkout someone runs now finds out itself (its retried charge renews the hold first, and is refused)."""
+    saga = _claim(order_id)
+    if saga is None:
+        return
+    if saga.state == CheckoutSaga.State.RUNNING and STEPS.index(saga.step) <= STEPS.index(PIVOT):
+        _start_compensating(saga, "the stock's hold ran out before the payment", RESERVATION_EXPIRED)
+    saga_run(saga=saga)
 
 
 def _adopt(order: Order) -> CheckoutSaga | None:
@@ -236,15 +249,21 @@ def _schedule_retry(saga: CheckoutSaga) -> None:
 # --- the steps ---------------------------------------------------------------------------------
 
 def _reserve(saga: CheckoutSaga) -> None:
+    _hold_stock(saga)
+    services.order_advance(order=saga.order, status=Order.Status.RESERVED)
+
+
+def _hold_stock(saga: CheckoutSaga) -> None:
     order = saga.order
     get_inventory_api().reserve_items(
         order_id=str(order.id), lines=[StockLine(line.sku, line.quantity) for line in order.lines.all()]
     )
-    services.order_advance(order=order, status=Order.Status.RESERVED)
 
 
 def _charge(saga: CheckoutSaga) -> None:
     order = saga.order
+    if saga.attempts > 1:
+        _hold_stock(saga)  # a retried charge renews the stock's hold first (ReservationClosed if it ran out)
     get_payments_api().charge(
         order_id=str(order.id), amount=Money(order.total_amount, order.currency), payment_token=saga.payment_token
     )

@@ -290,6 +290,11 @@ ORDER_MAX_QUANTITY = 1000
 
 # --- Inventory -------------------------------------------------------------------------------
 STOCK_LOW_THRESHOLD = 5
+# A reservation not turned into a sale (paid) within this many seconds is released by the beat task
+# below and its owner told (inventory.ReservationExpired); a checkout still running renews it.
+RESERVATION_HOLD_SECONDS = float(os.environ.get("RESERVATION_HOLD_SECONDS", "900"))
+CELERY_BEAT_SCHEDULE["release-expired-reservations"] = {
+    "task": "inventory.release_expired_reservations", "schedule": 60.0}
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "shop@example.com"
