@@ -14,9 +14,9 @@ from shipping.models import Shipment
 from tests.conftest import deliver_outbox, on_postgres, priced, stock_of
 from tests.orders.due import resume_due
 
-# These set boundary faults in this process's settings; with the checkout served by another process
-# (SHOP_TEST_TRANSPORT) they would not reach it. Faults on every transport: tests/contracts/test_faults.py.
-pytestmark = [pytest.mark.django_db, pytest.mark.in_process_only]
+# Faults are FaultRule rows (tests/orders/conftest.py), so these run with the checkout in this process and,
+# in scripts/test's REST and gRPC passes, with it served by orders' own process.
+pytestmark = pytest.mark.django_db
 
 
 def place(*lines, token="tok_visa"):
@@ -26,21 +26,6 @@ def place(*lines, token="tok_visa"):
 
 def log_of(order_id):
     return [(s.kind, s.name, s.outcome) for s in CheckoutSaga.objects.get(pk=order_id).log.all()]
-
-
-@pytest.fixture
-def fault(settings):
-    """Put a fault on one operation of one boundary through settings (None clears it)."""
-    base = settings.RESILIENCE
-
-    def set_fault(boundary, operation, spec):
-        boundaries = {**base["boundaries"]}
-        ops = {**boundaries.get(boundary, {}).get("operations", {})}
-        ops[operation] = {**ops.get(operation, {}), "fault": spec or {}}
-        boundaries[boundary] = {**boundaries.get(boundary, {}), "operations": ops}
-        settings.RESILIENCE = {**base, "boundaries": boundaries}
-
-    return set_fault
 
 
 ABORT = {"abort": {"percentage": 100, "http_status": 503}}
