@@ -1,4 +1,5 @@
-"""One end-to-end suite, run with CHECKOUT_MODE orchestrated and choreographed: the same outcomes for the same inputs."""
+"""One end-to-end suite, run with CHECKOUT_MODE orchestrated and choreographed, with the checkout's calls to
+inventory, payments and shipping in-process, over REST and over gRPC: the same outcomes for the same inputs."""
 import uuid
 
 import pytest
@@ -12,9 +13,21 @@ from payments.models import Payment
 from shipping.models import Shipment
 from tests.conftest import priced, stock_of
 from tests.e2e.settle import settle
+from tests.servers import remote_boundaries
 
-pytestmark = pytest.mark.django_db
+# Transactional: the serving processes of the REST and gRPC runs see committed data only.
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 ABORT = {"abort": {"percentage": 100, "http_status": 503}}
+
+
+@pytest.fixture(params=["local", "rest", "grpc"], autouse=True)
+def wire(request, settings):
+    """How the checkout (run here, in either mode) reaches inventory, payments and shipping."""
+    if request.param != "local":
+        servers = request.getfixturevalue("context_servers")
+        served = {context: servers[context] for context in ("inventory", "payments", "shipping")}
+        settings.BOUNDARIES = {**settings.BOUNDARIES, **remote_boundaries(served, request.param)}
+    return request.param
 
 
 @pytest.fixture(params=["orchestrated", "choreographed"])

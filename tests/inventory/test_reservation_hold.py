@@ -12,7 +12,7 @@ from orders.models import CheckoutSaga, Order
 from outbox.models import OutboxEvent
 from payments.models import Payment
 from tests.conftest import deliver_outbox, priced, stock_of
-from tests.orders.due import resume_due
+from tests.orders.due import deliver, resume_due
 
 pytestmark = [pytest.mark.django_db, pytest.mark.in_process_only]
 ABORT = {"abort": {"percentage": 100, "http_status": 503}}
@@ -53,7 +53,7 @@ def test_a_reservation_not_sold_in_time_is_released_and_its_checkout_undone(sett
     assert stock_of("MUG") == (10, 0, 0)
     assert OutboxEvent.objects.filter(name="inventory.ReservationExpired", aggregate_id=order.order_id).exists()
     payments_down(False)
-    deliver_outbox()  # orders hears it: the checkout, not yet paid, is undone
+    deliver()  # orders hears it: the checkout, not yet paid, is undone
     order = Order.objects.get(pk=order.order_id)
     assert (order.status, order.cancel_code) == ("cancelled", "reservation_expired")
     assert list(Payment.objects.filter(order_id=order.pk).values_list("status", flat=True)) == ["voided"]

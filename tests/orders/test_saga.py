@@ -11,8 +11,8 @@ from orders.models import CheckoutSaga, Order
 from orders.saga import sagas_stuck
 from payments.models import Payment
 from shipping.models import Shipment
-from tests.conftest import deliver_outbox, on_postgres, priced, stock_of
-from tests.orders.due import resume_due
+from tests.conftest import on_postgres, priced, stock_of
+from tests.orders.due import deliver, resume_due
 
 # Faults are FaultRule rows (tests/orders/conftest.py), so these run with the checkout in this process and,
 # in scripts/test's REST and gRPC passes, with it served by orders' own process.
@@ -79,7 +79,7 @@ def test_a_stuck_saga_is_resumed_and_never_charges_twice(catalog, fault):
     fault("payments", "charge", None)
     assert resume_stuck_sagas.apply().get() == 1
     assert resume_stuck_sagas.apply().get() == 0  # its command is on its way: not sent twice
-    deliver_outbox()
+    deliver()
     assert Order.objects.get(pk=order.order_id).status == "confirmed"
     assert Payment.objects.filter(order_id=order.order_id).count() == 1
     assert sagas_stuck() == []
