@@ -146,14 +146,11 @@ def checkout_reservation_expired(*, order_id: str) -> None:
 
 
 def _adopt(order: Order) -> CheckoutSaga | None:
-    """An order placed before every order had a saga: give it one that knows how far it got."""
-    if CheckoutSaga.objects.filter(pk=order.pk).exists():
-        return None
-    done = order.status == Order.Status.CONFIRMED
-    return CheckoutSaga.objects.create(
-        order=order, step=CONFIRM if done else RESERVE, deadline=timezone.now() + _lease(),
-        state=CheckoutSaga.State.COMPLETED if done else CheckoutSaga.State.RUNNING,
-    )
+    """A confirmed order placed before every order had a saga: give it a completed one to compensate."""
+    if order.status != Order.Status.CONFIRMED or CheckoutSaga.objects.filter(pk=order.pk).exists():
+        return None  # an open one got its saga in migration 0006
+    return CheckoutSaga.objects.create(order=order, step=CONFIRM, deadline=timezone.now(),
+                                       state=CheckoutSaga.State.COMPLETED)
 
 
 def _claim(order_id: str, states: list[str] | None = None) -> CheckoutSaga | None:

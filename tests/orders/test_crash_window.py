@@ -13,7 +13,7 @@ from tests.conftest import CATALOG, deliver_outbox, stock_of
 from tests.orders.due import resume_due
 from tests.processes import ROOT, child_env
 
-pytestmark = [pytest.mark.processes, pytest.mark.in_process_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 # Placed in a child process that dies (os._exit: no cleanup, no except, as a kill -9 would) the moment
 # its first transaction, the order's, has committed.
@@ -67,6 +67,7 @@ def test_a_process_dying_right_after_the_orders_commit_leaves_a_checkout_that_fi
     assert {sku: sum(stock_of(sku)) for sku in CATALOG} == before
 
 
+@pytest.mark.in_process_only  # the placing call raises in this process
 def test_a_placing_call_that_raises_right_after_the_commit_is_finished_by_the_sweeper(catalog, monkeypatch):
     from orders import saga
     from orders.api import get_orders_api
