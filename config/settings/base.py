@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "shipping",
     "notifications",
     "scenarios",
+    "observability",
 ]
 
 MIDDLEWARE = [
