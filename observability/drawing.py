@@ -6,13 +6,14 @@ another; arrows inside one column bulge sideways by how many rows they cross.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 BOX_W, BOX_H = 150, 58
-COLUMN_GAP, ROW_GAP, MARGIN = 340, 150, 40
-FAN = 46  # px between the curves of two arrows joining the same pair of contexts
+COLUMN_GAP, ROW_GAP, MARGIN = 440, 190, 40
+FAN = 52  # px between the curves of two arrows joining the same pair of contexts
 
 
 @dataclass(frozen=True)
@@ -54,20 +55,36 @@ def columns(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     return column
 
 
-def layout(nodes: list[str], edges: list[tuple[str, str]]) -> tuple[dict[str, Box], float, float]:
-    """Boxes for `nodes` in columns, and the canvas width and height."""
+def layout(nodes: list[str], edges: list[tuple[str, str]],
+           arrows: list[tuple[str, str]] = ()) -> tuple[dict[str, Box], float, float]:
+    """Boxes for `nodes` in columns set by `edges`, each column ordered so that `arrows` inside it are short;
+    and the canvas width and height."""
     by_column: dict[int, list[str]] = defaultdict(list)
     for name, col in columns(nodes, edges).items():
         by_column[col].append(name)
+    for col, names in by_column.items():
+        by_column[col] = _shortest_order(sorted(names), arrows)
     rows = max((len(names) for names in by_column.values()), default=1)
     height = 2 * MARGIN + (rows - 1) * ROW_GAP + BOX_H
     boxes = {}
     for col, names in by_column.items():
         top = (height - (len(names) - 1) * ROW_GAP - BOX_H) / 2  # each column centred vertically
-        for row, name in enumerate(sorted(names)):
+        for row, name in enumerate(names):
             boxes[name] = Box(name, MARGIN + col * COLUMN_GAP, top + row * ROW_GAP)
-    width = 2 * MARGIN + max(by_column, default=0) * COLUMN_GAP + BOX_W + 2 * MARGIN  # room for bulges
+    width = 2 * MARGIN + max(by_column, default=0) * COLUMN_GAP + BOX_W + 4 * MARGIN  # room for bulges
     return boxes, width, height
+
+
+def _shortest_order(names: list[str], arrows) -> list[str]:
+    """The order of a column's boxes with the least rows crossed by arrows inside it (ties: alphabetical)."""
+    if len(names) > 6:  # 720 orders at most; beyond that, keep it alphabetical
+        return names
+    inside = [(a, b) for a, b in arrows if a in names and b in names]
+
+    def crossed(order):
+        row = {name: i for i, name in enumerate(order)}
+        return sum(abs(row[a] - row[b]) for a, b in inside)
+    return list(min(itertools.permutations(names), key=crossed))
 
 
 def curves(boxes: dict[str, Box], arrows: list[tuple[str, str]]) -> list[Curve]:
