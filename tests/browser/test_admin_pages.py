@@ -15,13 +15,16 @@ def check(live_server, staff_login, visit):
 
 def test_the_admin_index_links_the_communication_map(live_server, staff_login):
     def visit(page, problems):
+        assert page.locator("#observability-links a").count() == 4
+        screenshot(page, "admin-index")
         page.click("#observability-links >> text=Communication map")
         page.wait_for_selector("svg#communication-map")
-        screenshot(page, "admin-index-to-map")
     check(live_server, staff_login, visit)
 
 
-def test_the_communication_map_draws_every_context_and_arrow(live_server, staff_login):
+def test_the_communication_map_draws_every_context_and_arrow(live_server, staff_login, catalog, customer):
+    place_order_via_api(customer, "MUG", 1)  # every boundary called once: its breaker exists, closed
+
     def visit(page, problems):
         page.goto(f"{live_server.url}/admin/communication-map/")
         for context in ("shop", "orders", "inventory", "payments", "shipping", "notifications"):
@@ -31,7 +34,7 @@ def test_the_communication_map_draws_every_context_and_arrow(live_server, staff_
         box = page.locator("svg#communication-map").bounding_box()
         assert box and box["width"] > 600 and box["height"] > 300, box
         hover = page.locator('g.arrow[data-source="orders"][data-target="payments"][data-kind^="sync"] title').text_content()
-        assert "why:" in hover and "charge / refund" in hover
+        assert "why:" in hover and "charge / refund" in hover and "breaker closed" in hover
         screenshot(page, "communication-map")
         page.locator("svg#communication-map").screenshot(path=str(SCREENSHOTS / "communication-map-drawing.png"))
     check(live_server, staff_login, visit)
@@ -49,11 +52,15 @@ def test_an_orders_admin_page_renders(live_server, staff_login, catalog, custome
     check(live_server, staff_login, visit)
 
 
-def test_the_circuit_breakers_page_renders(live_server, staff_login):
+def test_the_circuit_breakers_page_renders(live_server, staff_login, catalog, customer):
+    place_order_via_api(customer, "MUG", 1)  # the live server runs in this process: it sees these breakers
+
     def visit(page, problems):
         page.goto(f"{live_server.url}/admin/common/faultrule/breakers/")
         page.wait_for_selector("#content table")
         assert page.locator("h1").text_content().strip() == "Circuit breakers"
+        for boundary in ("inventory", "payments", "shipping"):
+            assert page.locator(f"#content tr:has(td:text-is('{boundary}')) strong:text-is('closed')").count() == 1, boundary
         screenshot(page, "breakers")
     check(live_server, staff_login, visit)
 
