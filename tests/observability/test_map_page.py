@@ -54,3 +54,14 @@ def test_the_admin_index_links_the_map_and_the_docs(staff_client):
     html = staff_client.get("/admin/").content.decode()
     for href in ("/admin/communication-map/", "/admin/common/faultrule/breakers/", "/api/docs/", "/api/redoc/"):
         assert f'href="{href}"' in html
+
+
+def test_every_call_and_command_of_the_shop_has_its_reason_written():
+    missing = {(i.source, i.target, i.kind) for i in communication_map()
+               if i.kind != "event" and not why(i.source, i.target, i.kind).strip()}
+    assert not missing, f"add the Scenario 3 reason to WHY in config/settings/boundaries.py: {missing}"
+
+
+def test_a_call_without_a_written_reason_is_found(settings):
+    settings.BOUNDARIES_WHY = {key: text for key, text in settings.BOUNDARIES_WHY.items() if key[1] != "payments"}
+    assert why("orders", "payments", "sync REST") == ""
