@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from common.boundaries import boundary_client
-from common.errors import Conflict, DomainError, ValidationFailed
+from common.errors import Conflict, DomainError, NotFound, ValidationFailed
 from outbox.api import Event
 
 
@@ -50,6 +50,12 @@ class UnknownSku(ValidationFailed):
     code = "unknown_sku"
 
 
+class ReservationNotFound(NotFound):
+    """No reservation has this id."""
+
+    code = "reservation_not_found"
+
+
 class ReservationClosed(Conflict):
     """The order's reservation was already released; it cannot be reserved again."""
 
@@ -69,22 +75,21 @@ class ItemsReserved(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ItemsReservationFailed(Event):
-    """Stock could not be reserved for an order (choreographed checkout)."""
-
-    name = "inventory.ItemsReservationFailed"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
-    reason: str
-    code: str
-
-
-@dataclass(frozen=True, kw_only=True)
 class ItemsReleased(Event):
     """A reservation was given back to stock."""
 
     name = "inventory.ItemsReleased"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+    reservation_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReservationExpired(Event):
+    """A reservation was not turned into a sale within its hold time, so its stock was released."""
+
+    name = "inventory.ReservationExpired"
     aggregate_type = "order"
     aggregate_field = "order_id"
     order_id: str
@@ -107,7 +112,9 @@ class InventoryApi(Protocol):
     """What other contexts may ask of inventory."""
 
     def reserve_items(self, *, order_id: str, lines: Sequence[StockLine]) -> Reservation:
-        """Reserve every line or none; idempotent per order. Raises OutOfStock, UnknownSku."""
+        """Reserve every line or none; idempotent per order, and asking again renews the hold.
+
+        Raises OutOfStock, UnknownSku, ReservationClosed (released, or its hold ran out)."""
 
     def release_items(self, *, order_id: str) -> None:
         """Give an order's reservation back; idempotent, and a later reserve for it is refused."""

@@ -54,6 +54,10 @@ class Reservation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order_id = models.UUIDField(unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    held_until = models.DateTimeField(
+        null=True, blank=True, db_index=True,
+        help_text="An active reservation not sold by then is released (empty: sold, kept until it ships).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone  # QuerySet.update() skips auto_now: every stock change sets updated_at
 
 from common.errors import ValidationFailed
 from common.ids import parse_uuid
@@ -13,10 +15,11 @@ from outbox.api import publish
 
 from .api import (
     ItemsReleased,
-    ItemsReservationFailed,
     ItemsReserved,
     OutOfStock,
     ReservationClosed,
+    ReservationExpired,
+    ReservationNotFound,
     StockLine,
     StockLow,
     UnknownSku,
@@ -47,7 +50,7 @@ def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
         return _existing_reservation(existing)
     try:
         with transaction.atomic():
-            reservation = Reservation.objects.create(order_id=order_uuid)
+            reservation = Reservation.objects.create(order_id=order_uuid, held_until=_hold_until())
             for line in wanted:
                 _take(line)
             ReservationLine.objects.bulk_create(
@@ -64,18 +67,25 @@ def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
     return reservation
 
 
+def _hold_until():
+    return timezone.now() + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS)
+
+
 def _existing_reservation(reservation: Reservation) -> Reservation:
     if reservation.status == Reservation.Status.RELEASED:
         raise ReservationClosed(
             "the reservation for this order was released", order_id=str(reservation.order_id)
         )
+    # Asked again by a checkout still running: its hold is renewed (a sold one stays held until it ships).
+    Reservation.objects.filter(pk=reservation.pk, status=Reservation.Status.ACTIVE, held_until__isnull=False).update(
+        held_until=_hold_until(), updated_at=timezone.now())
     return reservation
 
 
 def _take(line: StockLine) -> None:
     # One conditional UPDATE: the row lock and the check happen together, so stock never goes negative.
     taken = StockItem.objects.filter(sku=line.sku, on_hand__gte=line.quantity).update(
-        on_hand=F("on_hand") - line.quantity, reserved=F("reserved") + line.quantity
+        on_hand=F("on_hand") - line.quantity, reserved=F("reserved") + line.quantity, updated_at=timezone.now()
     )
     if taken:
         return
@@ -108,12 +118,43 @@ def stock_release(*, order_id: str) -> Reservation:
             return reservation
         for line in reservation.lines.order_by("sku"):
             StockItem.objects.filter(sku=line.sku).update(
-                on_hand=F("on_hand") + line.quantity, reserved=F("reserved") - line.quantity
+                on_hand=F("on_hand") + line.quantity, reserved=F("reserved") - line.quantity, updated_at=timezone.now()
             )
         reservation.status = Reservation.Status.RELEASED
         reservation.save(update_fields=["status", "updated_at"])
         publish(ItemsReleased(order_id=str(order_uuid), reservation_id=str(reservation.id)))
     return reservation
+
+
+def stock_release_reservation(*, reservation_id: str) -> Reservation:
+    """Return the stock of the reservation with this id (the seed's ReleaseItems); an unknown id is an error."""
+    try:
+        reservation = Reservation.objects.get(pk=parse_uuid(reservation_id))
+    except (Reservation.DoesNotExist, ValidationFailed):
+        raise ReservationNotFound("no reservation has this id", reservation_id=str(reservation_id)) from None
+    return stock_release(order_id=str(reservation.order_id))
+
+
+def stock_hold_for_sale(*, order_id: str) -> None:
+    """The order was paid: its reservation is a sale now, held until its shipment leaves (no more hold time)."""
+    Reservation.objects.filter(order_id=parse_uuid(order_id), status=Reservation.Status.ACTIVE).update(
+        held_until=None, updated_at=timezone.now())
+
+
+def reservations_release_expired(*, limit: int = 100) -> list[str]:
+    """Release active reservations whose hold time passed, telling their owner (ReservationExpired)."""
+    expired = []
+    due = Reservation.objects.filter(status=Reservation.Status.ACTIVE, held_until__lte=timezone.now())
+    for reservation_id in due.order_by("held_until").values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
+            if reservation.status != Reservation.Status.ACTIVE or reservation.held_until is None \
+                    or reservation.held_until > timezone.now():
+                continue  # renewed or sold meanwhile
+            stock_release(order_id=str(reservation.order_id))
+            publish(ReservationExpired(order_id=str(reservation.order_id), reservation_id=str(reservation.pk)))
+        expired.append(str(reservation.order_id))
+    return expired
 
 
 def stock_adjust(*, sku: str, delta: int, reason: str, actor: str = "") -> StockItem:
@@ -126,7 +167,7 @@ def stock_adjust(*, sku: str, delta: int, reason: str, actor: str = "") -> Stock
             raise ValidationFailed(
                 f"cannot remove {-delta} of {sku!r}: only {item.on_hand} free", field="delta", sku=sku
             )
-        StockItem.objects.filter(pk=item.pk).update(on_hand=F("on_hand") + delta)
+        StockItem.objects.filter(pk=item.pk).update(on_hand=F("on_hand") + delta, updated_at=timezone.now())
         StockAdjustment.objects.create(stock_item=item, delta=delta, reason=reason, actor=actor)
         item.refresh_from_db()
     return item
@@ -140,19 +181,8 @@ def stock_commit(*, order_id: str) -> Reservation | None:
             return reservation
         for line in reservation.lines.order_by("sku"):
             StockItem.objects.filter(sku=line.sku).update(
-                reserved=F("reserved") - line.quantity, sold=F("sold") + line.quantity
+                reserved=F("reserved") - line.quantity, sold=F("sold") + line.quantity, updated_at=timezone.now()
             )
         reservation.status = Reservation.Status.COMMITTED
         reservation.save(update_fields=["status", "updated_at"])
     return reservation
-
-
-def stock_reserve_for_placed_order(*, order_id: str, lines: Sequence[StockLine]) -> None:
-    """Choreography: reserve an order's stock, or publish ItemsReservationFailed saying why not."""
-    try:
-        stock_reserve(order_id=order_id, lines=lines)
-    except ReservationClosed:
-        return  # the order was cancelled before its stock was reserved: nothing to do
-    except (OutOfStock, UnknownSku, ValidationFailed) as error:
-        with transaction.atomic():
-            publish(ItemsReservationFailed(order_id=order_id, reason=error.message, code=error.code))

@@ -88,6 +88,10 @@ def message_flows(contexts: list[str]) -> list[Interaction]:
             found.add(Interaction(events[entry.message][0], entry.context, "event", label))
         for sender in senders.get(entry.message, ()):
             found.add(Interaction(sender, entry.context, "command", label))
+        owner, owner_module, class_name = commands.get(entry.message, (None, None, None))
+        if owner == entry.context and {("api", class_name), (owner_module, class_name)} & _imported_names(owner):
+            # A context sending itself a command through the outbox (orders' ResumeCheckout): a loop on its box.
+            found.add(Interaction(owner, owner, "command", label))
     return sorted(found)
 
 

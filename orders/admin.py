@@ -7,7 +7,7 @@ from outbox.api import messages_about
 
 from django.utils.html import format_html, format_html_join
 
-from . import checkout, saga
+from . import saga
 from .models import CheckoutSaga, Order, OrderLine, SagaStep
 
 
@@ -26,7 +26,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ["cancel_orders"]
     readonly_fields = ("checkout_log",)
 
-    @admin.display(description="Checkout (saga steps and compensations, or the event chain)")
+    @admin.display(description="Checkout (steps, compensations and requests; the event chain for older orders)")
     def checkout_log(self, order):
         steps = SagaStep.objects.filter(saga_id=order.pk)
         if not steps:
@@ -48,7 +48,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def cancel_orders(self, request, queryset):
         for order in queryset:
             try:
-                checkout.order_cancel(order=order, reason=f"cancelled by staff ({request.user.get_username()})")
+                saga.checkout_cancel(order=order, reason=f"cancelled by staff ({request.user.get_username()})")
             except (DomainError, BoundaryUnavailable) as error:
                 self.message_user(request, f"{order}: {error}", messages.ERROR)
             else:

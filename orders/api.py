@@ -9,7 +9,7 @@ from typing import Protocol
 from common.boundaries import boundary_client
 from common.errors import Conflict, NotFound
 from common.money import Money
-from outbox.api import Event
+from outbox.api import Command, Event
 
 PENDING = "pending"
 PAYMENT_PENDING = "payment_pending"
@@ -43,7 +43,7 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One thing that happened in an order's checkout: a saga step or compensation, or an event."""
+    """One thing that happened in an order's checkout: a step, a compensation, or a request (a cancel)."""
 
     at: datetime.datetime
     kind: str
@@ -100,11 +100,6 @@ class OrderPlaced(Event):
     customer_id: int
     lines: tuple[PricedLine, ...]
     total: Money
-    # How the checkout runs. A choreographed checkout is driven by subscribers of this event, which
-    # also need what the orchestrator would otherwise pass them: the (simulated) card token and address.
-    checkout: str = ORCHESTRATED
-    payment_token: str = ""
-    shipping_address: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,7 +122,16 @@ class OrderCancelled(Event):
     order_id: str
     reason: str
     code: str
-    checkout: str = ORCHESTRATED  # choreographed: the other contexts undo their part when they see this
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeCheckout(Command):
+    """Command (orders to itself): run an order's checkout on from where it is, if nobody runs it now."""
+
+    name = "orders.ResumeCheckout"
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
 
 
 class OrdersApi(Protocol):

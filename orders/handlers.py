@@ -1,46 +1,48 @@
-"""Orders' subscribers: how a choreographed order follows its checkout, from the other contexts' events.
+"""Orders' subscribers: a choreographed checkout advancing on each context's event, and the ResumeCheckout command.
 
-Orchestrated orders are driven by their saga and ignore these. Every reaction only moves an order
-forward (pending -> reserved -> paid -> confirmed) or cancels it, so a duplicated or late event
-changes nothing.
+Orders alone knows how an order's checkout runs: an event about an orchestrated order changes nothing
+here (its saga drives it), and nothing outside orders ever sees the mode. Each handler runs the saga
+after the delivery's transaction commits, so no transaction stays open across the calls to the other
+contexts; were the process to die in between, the saga's lease runs out and the sweeper resumes it.
 """
+from functools import partial
+
+from django.db import transaction
+
 from outbox.api import Envelope, subscriber
 
-from . import services
-from .models import Order
+from . import saga
+
+
+def _after_commit(action, envelope: Envelope) -> None:
+    transaction.on_commit(partial(action, order_id=envelope.payload["order_id"]), robust=True)
+
+
+@subscriber("orders.ResumeCheckout")
+def resume_checkout(envelope: Envelope) -> None:
+    """Run the order's checkout on from where it is (started, waiting for a retry, or stuck)."""
+    _after_commit(saga.saga_resume, envelope)
 
 
 @subscriber("inventory.ItemsReserved")
-def mark_reserved(envelope: Envelope) -> None:
-    """Its stock is held."""
-    services.order_follow(order_id=envelope.payload["order_id"], status=Order.Status.RESERVED)
+def charge_when_items_reserved(envelope: Envelope) -> None:
+    """Its stock is held: choreographed, the charge comes next."""
+    _after_commit(saga.checkout_follow, envelope)
 
 
 @subscriber("payments.PaymentProcessed")
-def mark_paid(envelope: Envelope) -> None:
-    """It was charged."""
-    services.order_follow(order_id=envelope.payload["order_id"], status=Order.Status.PAID)
+def ship_when_paid(envelope: Envelope) -> None:
+    """It was charged: choreographed, the shipment comes next."""
+    _after_commit(saga.checkout_follow, envelope)
 
 
 @subscriber("shipping.ShipmentScheduled")
 def confirm_when_shipment_scheduled(envelope: Envelope) -> None:
-    """Its pickup is scheduled: confirm it and send the confirmation."""
-    services.order_follow(order_id=envelope.payload["order_id"], status=Order.Status.CONFIRMED)
+    """Its pickup is scheduled: choreographed, confirm it and send the confirmation."""
+    _after_commit(saga.checkout_follow, envelope)
 
 
-@subscriber("inventory.ItemsReservationFailed")
-def cancel_when_items_unavailable(envelope: Envelope) -> None:
-    """Its stock could not be held: cancel it (the others undo their part on OrderCancelled)."""
-    payload = envelope.payload
-    services.order_follow_cancel(order_id=payload["order_id"], reason=payload["reason"], code=payload["code"])
-
-
-@subscriber("payments.PaymentFailed")
-def cancel_when_payment_failed(envelope: Envelope) -> None:
-    """Its charge was declined or could not be made: cancel it."""
-    payload = envelope.payload
-    reason = payload["reason"]
-    code = payload.get("code", "payment_declined")
-    if code == "payment_declined" and not reason.startswith("payment declined"):
-        reason = f"payment declined: {reason}"
-    services.order_follow_cancel(order_id=payload["order_id"], reason=reason, code=code)
+@subscriber("inventory.ReservationExpired")
+def undo_when_reservation_expired(envelope: Envelope) -> None:
+    """Its stock's hold ran out: a checkout not yet paid is cancelled and undone (either mode)."""
+    _after_commit(saga.checkout_reservation_expired, envelope)

@@ -64,7 +64,7 @@ class OrderLine(models.Model):
 
 
 class CheckoutSaga(models.Model):
-    """The orchestrated checkout of one order: where it is, until when its current step may take."""
+    """The checkout of one order (either mode): where it is, until when its current step may take."""
 
     class State(models.TextChoices):
         RUNNING = "running"
@@ -81,7 +81,8 @@ class CheckoutSaga(models.Model):
         "when its next try is due); after it, the saga is stuck and gets resumed.",
     )
     waiting = models.BooleanField(default=False, help_text="Nobody runs it: a retry is scheduled.")
-    payment_token = models.CharField(max_length=100, blank=True)
+    payment_token = models.CharField(
+        max_length=100, blank=True, help_text="Kept only until the charge is made (or the checkout ends).")
     cancel_reason = models.CharField(max_length=200, blank=True)
     cancel_code = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -95,11 +96,12 @@ class CheckoutSaga(models.Model):
 
 
 class SagaStep(models.Model):
-    """One try of a step or a compensation, with its outcome: the saga's log."""
+    """One try of a step or a compensation, or a request, with its outcome: the order's timeline."""
 
     class Kind(models.TextChoices):
         ACTION = "action"
         COMPENSATION = "compensation"
+        REQUEST = "request", "request (a cancel asked for)"
 
     class Outcome(models.TextChoices):
         SUCCEEDED = "succeeded"

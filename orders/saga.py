@@ -1,5 +1,8 @@
-"""The orchestrated checkout: a persisted saga that drives each step and undoes what a failure leaves.
+"""The checkout: a persisted saga per order that drives each step and undoes what a failure leaves.
 
+One engine, two ways to run it (settings.CHECKOUT_MODE, read once when the order is placed):
+orchestrated runs the steps back to back in the placing call; choreographed runs one step each time
+the previous step's context announces it (orders/handlers.py), the order answering `pending` at once.
 Steps: reserve stock -> charge payment (the pivot) -> schedule shipment -> send confirmation.
 A failure before the pivot compensates in reverse (void or refund what may have been charged,
 release the stock) and cancels the order with the reason. A charge that cannot be made now (payments
@@ -9,26 +12,29 @@ steps are retried forward until they succeed; they are never compensated.
 Each step and compensation is idempotent, keyed by the order, so a saga resumed after its process
 died (or run twice at once) never reserves, charges or releases twice. `deadline` is the step's
 lease: whoever claims the saga owns it until then; a saga whose deadline has passed is stuck and
-`orders.resume_stuck_sagas` (Celery beat) resumes it.
+`orders.resume_stuck_sagas` (Celery beat) resumes it through the outbox command ResumeCheckout.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from common.errors import BoundaryUnavailable, DomainError
+from common.ids import parse_uuid
 from common.money import Money
 from inventory.api import StockLine, get_inventory_api
 from payments.api import PaymentDeclined, get_payments_api
+from outbox.api import send
 from shipping.api import get_shipping_api
 
 from . import services
+from .api import CHOREOGRAPHED, CUSTOMER_REQUEST, OrderNotCancellable, PricedLine, ResumeCheckout
 from .models import CheckoutSaga, Order, SagaStep
 
 logger = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ RESERVE, CHARGE, SHIP, CONFIRM = "reserve_stock", "charge_payment", "schedule_sh
 STEPS = (RESERVE, CHARGE, SHIP, CONFIRM)
 PIVOT = CHARGE
 PAYMENT_UNAVAILABLE = "payment_unavailable"
+RESERVATION_EXPIRED = "reservation_expired"
 
 
 class _Wait(Exception):
@@ -59,11 +66,26 @@ def _lease() -> timedelta:
     return timedelta(seconds=_config()["step_deadline"])
 
 
-def saga_begin(*, order: Order, payment_token: str) -> Order:
-    """Start the checkout of a new order and run it as far as it can go now."""
-    saga = CheckoutSaga.objects.create(
-        order=order, step=RESERVE, payment_token=payment_token, deadline=timezone.now() + _lease()
-    )
+def checkout_place(
+    *, customer_id: int, email: str, lines: Sequence[PricedLine], payment_token: str, shipping_address: str,
+) -> Order:
+    """Place an order and open its checkout in ONE transaction, then run it as far as its mode runs it now.
+
+    The mode is read here, once, and stored on the order: orders in flight finish the way they started."""
+    mode = settings.CHECKOUT_MODE
+    with transaction.atomic():
+        order = services.order_create(customer_id=customer_id, email=email, lines=lines,
+                                      shipping_address=shipping_address, checkout=mode)
+        # Committed with the order: a process dying right after this commit leaves a saga whose lease
+        # runs out, and the sweeper resumes it. Choreographed: nobody holds it; its first step is a command.
+        saga = CheckoutSaga.objects.create(
+            order=order, step=RESERVE, payment_token=payment_token, deadline=timezone.now() + _lease(),
+            waiting=mode == CHOREOGRAPHED,
+        )
+        if mode == CHOREOGRAPHED:
+            send(ResumeCheckout(order_id=str(order.id)))
+    if mode == CHOREOGRAPHED:
+        return order
     return saga_run(saga=saga)
 
 
@@ -75,34 +97,83 @@ def saga_resume(*, order_id: str) -> Order:
     return saga_run(saga=saga)
 
 
-def saga_cancel(*, order_id: str, reason: str, code: str) -> bool:
-    """Turn a running saga (before its pivot completed) into compensation; False when it cannot be now."""
-    saga = _claim(order_id)
-    if saga is None or saga.state != CheckoutSaga.State.RUNNING or STEPS.index(saga.step) > STEPS.index(PIVOT):
-        return False
+def checkout_follow(*, order_id: str) -> None:
+    """A choreographed order's previous step was announced by its context: run the next one (orchestrated: no-op)."""
+    if Order.objects.filter(pk=parse_uuid(order_id), checkout=CHOREOGRAPHED).exists():
+        saga_resume(order_id=order_id)
+
+
+def checkout_cancel(*, order: Order, reason: str, code: str = CUSTOMER_REQUEST) -> Order:
+    """Cancel an order at any point of its checkout through the one compensation path (resumable).
+
+    Raises OrderNotCancellable while someone runs its checkout, or once its shipment has left."""
+    if order.status == Order.Status.CANCELLED:
+        return order
+    saga = _claim(str(order.pk), states=_OPEN + [CheckoutSaga.State.COMPLETED]) or _adopt(order)
+    if saga is None:
+        raise OrderNotCancellable("the order's checkout is running; try again in a moment", order_id=str(order.pk))
+    if saga.state == CheckoutSaga.State.COMPENSATING:
+        return saga_run(saga=saga)
+    if saga.state == CheckoutSaga.State.COMPENSATED:
+        return saga.order
+    if STEPS.index(saga.step) >= STEPS.index(SHIP):
+        try:  # the one undo that can be refused: asked first, so a refusal changes nothing
+            get_shipping_api().cancel_shipment(order_id=str(saga.order_id))
+        except (DomainError, BoundaryUnavailable) as error:
+            CheckoutSaga.objects.filter(pk=saga.pk).update(deadline=timezone.now(), waiting=saga.waiting)
+            if isinstance(error, DomainError):
+                raise OrderNotCancellable(error.message, order_id=str(order.pk)) from error
+            raise
+    now = timezone.now()
+    _log(saga, "cancel_requested", SagaStep.Kind.REQUEST, SagaStep.Outcome.SUCCEEDED, now, detail=reason)
     _start_compensating(saga, reason, code)
+    return saga_run(saga=saga)
+
+
+_OPEN = [CheckoutSaga.State.RUNNING, CheckoutSaga.State.COMPENSATING]
+
+
+def checkout_reservation_expired(*, order_id: str) -> None:
+    """Inventory released the order's stock when its hold ran out: a checkout before its charge is undone.
+
+    A checkout someone runs now finds out itself (its retried charge renews the hold first, and is refused)."""
+    saga = _claim(order_id)
+    if saga is None:
+        return
+    if saga.state == CheckoutSaga.State.RUNNING and STEPS.index(saga.step) <= STEPS.index(PIVOT):
+        _start_compensating(saga, "the stock's hold ran out before the payment", RESERVATION_EXPIRED)
     saga_run(saga=saga)
-    return True
 
 
-def _claim(order_id: str) -> CheckoutSaga | None:
+def _adopt(order: Order) -> CheckoutSaga | None:
+    """A confirmed order placed before every order had a saga: give it a completed one to compensate."""
+    if order.status != Order.Status.CONFIRMED or CheckoutSaga.objects.filter(pk=order.pk).exists():
+        return None  # an open one got its saga in migration 0006
+    return CheckoutSaga.objects.create(order=order, step=CONFIRM, deadline=timezone.now(),
+                                       state=CheckoutSaga.State.COMPLETED)
+
+
+def _claim(order_id: str, states: list[str] | None = None) -> CheckoutSaga | None:
     """Take the saga if nobody runs it (it waits for a retry, or its runner's deadline passed)."""
     now = timezone.now()
     claimed = CheckoutSaga.objects.filter(
-        Q(waiting=True) | Q(deadline__lte=now), pk=order_id,
-        state__in=[CheckoutSaga.State.RUNNING, CheckoutSaga.State.COMPENSATING],
+        Q(waiting=True) | Q(deadline__lte=now), pk=order_id, state__in=states or _OPEN,
     ).update(deadline=now + _lease(), waiting=False)
     return CheckoutSaga.objects.select_related("order").get(pk=order_id) if claimed else None
 
 
 def saga_run(*, saga: CheckoutSaga) -> Order:
-    """Run steps (or compensations) until the saga ends or has to wait."""
+    """Run steps (or compensations) until the saga ends or has to wait (choreographed: one step per event)."""
     try:
         while saga.state == CheckoutSaga.State.RUNNING:
             try:
                 _run_step(saga)
             except _Compensate as stop:
                 _start_compensating(saga, stop.reason, stop.code)
+                continue
+            if saga.state == CheckoutSaga.State.RUNNING and saga.order.checkout == CHOREOGRAPHED:
+                _await_event(saga)
+                break
         if saga.state == CheckoutSaga.State.COMPENSATING:
             _compensate(saga)
     except _Wait:
@@ -126,7 +197,7 @@ def _run_step(saga: CheckoutSaga) -> None:
         if step == RESERVE:
             _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.FAILED, started, error)
             raise _Compensate(f"stock unavailable: {error}", "boundary_unavailable") from error
-        if step == PIVOT and _charge_window_passed(saga):
+        if step == PIVOT and _gave_up(saga):  # the one give-up timeout, for both modes
             _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.FAILED, started, error)
             raise _Compensate("payment could not be completed in time", PAYMENT_UNAVAILABLE) from error
         _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.WAITING, started, error)
@@ -137,47 +208,59 @@ def _run_step(saga: CheckoutSaga) -> None:
     _advance(saga)
 
 
-def _charge_window_passed(saga: CheckoutSaga) -> bool:
-    return timezone.now() - saga.created_at >= timedelta(seconds=_config()["charge_window"])
+def _gave_up(saga: CheckoutSaga) -> bool:
+    return timezone.now() - saga.created_at >= timedelta(seconds=_config()["give_up_after"])
 
 
 def _advance(saga: CheckoutSaga) -> None:
     index = STEPS.index(saga.step)
     updates = {"attempts": 0, "deadline": timezone.now() + _lease()}
+    if saga.step == CHARGE:
+        updates["payment_token"] = ""  # used: the token is kept only until the charge is made
     if index + 1 < len(STEPS):
         updates["step"] = STEPS[index + 1]
     else:
-        updates.update(state=CheckoutSaga.State.COMPLETED, payment_token="")
+        # Done: nobody holds it any more, so a customer cancel may claim it at once.
+        updates.update(state=CheckoutSaga.State.COMPLETED, payment_token="", deadline=timezone.now())
     CheckoutSaga.objects.filter(pk=saga.pk).update(**updates)
     for name, value in updates.items():
         setattr(saga, name, value)
 
 
+def _await_event(saga: CheckoutSaga) -> None:
+    """Choreographed: stop after a step; its context's event runs the next (the lease is the safety net)."""
+    CheckoutSaga.objects.filter(pk=saga.pk).update(waiting=True)
+    saga.waiting = True
+
+
 def _schedule_retry(saga: CheckoutSaga) -> None:
     config = _config()
-    # Capped well below the broker's visibility timeout, so a countdown is never delivered twice.
     countdown = min(config["backoff_max"], config["backoff_initial"] * 2 ** max(0, saga.attempts - 1))
+    # No message is sent here: the deadline is when the retry is due, and orders.resume_stuck_sagas
+    # (beat) sends the ResumeCheckout command through the outbox then, so no retry is lost with a process.
     CheckoutSaga.objects.filter(pk=saga.pk).update(
         attempts=saga.attempts, waiting=True, deadline=timezone.now() + timedelta(seconds=countdown)
     )
-    signature = current_app.signature(
-        "orders.resume_saga", kwargs={"order_id": str(saga.pk)}, countdown=countdown
-    )
-    transaction.on_commit(signature.apply_async, robust=True)
 
 
 # --- the steps ---------------------------------------------------------------------------------
 
 def _reserve(saga: CheckoutSaga) -> None:
+    _hold_stock(saga)
+    services.order_advance(order=saga.order, status=Order.Status.RESERVED)
+
+
+def _hold_stock(saga: CheckoutSaga) -> None:
     order = saga.order
     get_inventory_api().reserve_items(
         order_id=str(order.id), lines=[StockLine(line.sku, line.quantity) for line in order.lines.all()]
     )
-    services.order_advance(order=order, status=Order.Status.RESERVED)
 
 
 def _charge(saga: CheckoutSaga) -> None:
     order = saga.order
+    if saga.attempts > 1:
+        _hold_stock(saga)  # a retried charge renews the stock's hold first (ReservationClosed if it ran out)
     get_payments_api().charge(
         order_id=str(order.id), amount=Money(order.total_amount, order.currency), payment_token=saga.payment_token
     )
@@ -195,7 +278,7 @@ def _confirm(saga: CheckoutSaga) -> None:
 ACTIONS = {RESERVE: _reserve, CHARGE: _charge, SHIP: _ship, CONFIRM: _confirm}
 
 
-# --- compensation ------------------------------------------------------------------------------
+# --- compensation: the one path for every cancellation -----------------------------------------
 
 def _start_compensating(saga: CheckoutSaga, reason: str, code: str) -> None:
     CheckoutSaga.objects.filter(pk=saga.pk).update(
@@ -208,13 +291,20 @@ def _start_compensating(saga: CheckoutSaga, reason: str, code: str) -> None:
 def _compensate(saga: CheckoutSaga) -> None:
     """Undo in reverse order whatever the steps up to the current one may have done, then cancel."""
     reached = STEPS.index(saga.step)
+    order_id = str(saga.order_id)
     undo = []
+    if reached >= STEPS.index(SHIP):
+        undo.append(("cancel_shipment", lambda: get_shipping_api().cancel_shipment(order_id=order_id)))
     if reached >= STEPS.index(CHARGE):
         # Void or refund: a charge that timed out may still have happened, and a late one is refused.
-        undo.append(("void_or_refund_payment", lambda: get_payments_api().refund(order_id=str(saga.order_id))))
-    undo.append(("release_stock", lambda: get_inventory_api().release_items(order_id=str(saga.order_id))))
+        undo.append(("void_or_refund_payment", lambda: get_payments_api().refund(order_id=order_id)))
+    undo.append(("release_stock", lambda: get_inventory_api().release_items(order_id=order_id)))
     saga.attempts += 1
+    done = set(saga.log.filter(kind=SagaStep.Kind.COMPENSATION, outcome=SagaStep.Outcome.SUCCEEDED)
+               .values_list("name", flat=True))
     for name, action in undo:
+        if name in done:
+            continue  # a resumed compensation does not undo twice (each undo is idempotent anyway)
         started = timezone.now()
         try:
             action()
@@ -228,10 +318,10 @@ def _compensate(saga: CheckoutSaga) -> None:
     saga.state = CheckoutSaga.State.COMPENSATED
 
 
-def _log(saga, name, kind, outcome, started, error: Exception | None = None) -> None:
+def _log(saga, name, kind, outcome, started, error: Exception | None = None, detail: str = "") -> None:
     SagaStep.objects.create(
         saga=saga, name=name, kind=kind, outcome=outcome, attempt=saga.attempts, started_at=started,
-        finished_at=timezone.now(), error=f"{type(error).__name__}: {error}" if error else "",
+        finished_at=timezone.now(), error=f"{type(error).__name__}: {error}" if error else detail,
     )
 
 
@@ -244,5 +334,19 @@ def _reason(error: DomainError) -> str:
 def sagas_stuck(*, limit: int = 100) -> list[str]:
     """Order ids of sagas whose step deadline (or retry time, when waiting) has passed."""
     return [str(pk) for pk in CheckoutSaga.objects.filter(
-        state__in=[CheckoutSaga.State.RUNNING, CheckoutSaga.State.COMPENSATING], deadline__lte=timezone.now(),
+        state__in=_OPEN, deadline__lte=timezone.now(),
     ).order_by("deadline").values_list("pk", flat=True)[:limit]]
+
+
+def sagas_resume_stuck(*, limit: int = 100) -> int:
+    """Send ResumeCheckout (through the outbox) for each stuck saga, and hand it to that command."""
+    sent = 0
+    for order_id in sagas_stuck(limit=limit):
+        with transaction.atomic():
+            # Marked waiting with a fresh lease in the command's transaction: the next sweep does not send it
+            # again, and the command's handler may claim it.
+            if CheckoutSaga.objects.filter(pk=order_id, deadline__lte=timezone.now(), state__in=_OPEN).update(
+                    waiting=True, deadline=timezone.now() + _lease()):
+                send(ResumeCheckout(order_id=order_id))
+                sent += 1
+    return sent

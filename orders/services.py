@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from common.errors import ValidationFailed
 from common.ids import parse_uuid
@@ -13,7 +14,6 @@ from notifications.api import SendOrderConfirmation, send_order_confirmation
 from outbox.api import publish
 
 from .api import (
-    CHOREOGRAPHED,
     ORCHESTRATED,
     OrderCancelled,
     OrderConfirmed,
@@ -44,9 +44,11 @@ def _validate_lines(lines: Sequence[PricedLine]) -> None:
 
 def order_create(
     *, customer_id: int, email: str, lines: Sequence[PricedLine], shipping_address: str,
-    checkout: str = ORCHESTRATED, payment_token: str = "",
+    checkout: str = ORCHESTRATED,
 ) -> Order:
-    """Record a new pending order with its lines and server-computed total, and publish OrderPlaced."""
+    """Record a new pending order with its lines and server-computed total, and publish OrderPlaced.
+
+    OrderPlaced carries ids and facts only: no card token, no address, no word on how the checkout runs."""
     _validate_lines(lines)
     currency = lines[0].unit_price.currency
     total = sum((line.unit_price * line.quantity for line in lines), Money.zero(currency))
@@ -62,12 +64,7 @@ def order_create(
             )
             for line in lines
         )
-        choreographed = checkout == CHOREOGRAPHED
-        publish(OrderPlaced(
-            order_id=str(order.id), customer_id=customer_id, lines=tuple(lines), total=total, checkout=checkout,
-            payment_token=payment_token if choreographed else "",
-            shipping_address=shipping_address if choreographed else "",
-        ))
+        publish(OrderPlaced(order_id=str(order.id), customer_id=customer_id, lines=tuple(lines), total=total))
     return order
 
 
@@ -81,7 +78,7 @@ def order_get(*, order_id: str) -> Order:
 
 def order_advance(*, order: Order, status: str) -> Order:
     """Record a checkout step reached (reserved, paid)."""
-    Order.objects.filter(pk=order.pk).update(status=status)
+    Order.objects.filter(pk=order.pk).update(status=status, updated_at=timezone.now())  # update() skips auto_now
     order.status = status
     return order
 
@@ -90,7 +87,7 @@ def order_confirm(*, order: Order) -> bool:
     """Mark the order confirmed and publish OrderConfirmed; False when it already was (nothing done)."""
     changed = Order.objects.filter(pk=order.pk).exclude(
         status__in=[Order.Status.CONFIRMED, Order.Status.CANCELLED]
-    ).update(status=Order.Status.CONFIRMED)
+    ).update(status=Order.Status.CONFIRMED, updated_at=timezone.now())
     if changed:
         publish(OrderConfirmed(order_id=str(order.id)))
     order.status = Order.Status.CONFIRMED
@@ -113,50 +110,9 @@ def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:
     """Mark the order cancelled with a reason and publish OrderCancelled; once only."""
     with transaction.atomic():
         changed = Order.objects.filter(pk=order.pk).exclude(status=Order.Status.CANCELLED).update(
-            status=Order.Status.CANCELLED, cancel_reason=reason[:200], cancel_code=code
+            status=Order.Status.CANCELLED, cancel_reason=reason[:200], cancel_code=code, updated_at=timezone.now()
         )
         if changed:
-            publish(OrderCancelled(order_id=str(order.id), reason=reason[:200], code=code, checkout=order.checkout))
+            publish(OrderCancelled(order_id=str(order.id), reason=reason[:200], code=code))
     order.refresh_from_db()
     return order
-
-
-_PROGRESS = [Order.Status.PENDING, Order.Status.RESERVED, Order.Status.PAID, Order.Status.CONFIRMED]
-
-
-def order_follow(*, order_id: str, status: str) -> None:
-    """Choreography: move a choreographed order forward to `status` (never back, never out of cancelled)."""
-    order = Order.objects.filter(pk=parse_uuid(order_id), checkout=CHOREOGRAPHED).first()
-    if order is None:
-        return  # orchestrated: its saga drives it
-    earlier = _PROGRESS[: _PROGRESS.index(status)]
-    if status == Order.Status.CONFIRMED:
-        if order.status in earlier:
-            order_complete(order=order)
-        return
-    Order.objects.filter(pk=order.pk, status__in=earlier).update(status=status)
-
-
-def order_follow_cancel(*, order_id: str, reason: str, code: str) -> None:
-    """Choreography: cancel a choreographed order that cannot complete (once; never a confirmed one)."""
-    order = Order.objects.filter(pk=parse_uuid(order_id), checkout=CHOREOGRAPHED).first()
-    if order is None or order.status in (Order.Status.CONFIRMED, Order.Status.CANCELLED):
-        return
-    order_mark_cancelled(order=order, reason=reason, code=code)
-
-
-def orders_expire_stalled(*, older_than_seconds: float) -> list[str]:
-    """Choreography's give-up: cancel choreographed orders not yet paid after this long (their stock and any
-    late charge are then undone by the OrderCancelled subscribers). Returns the cancelled order ids."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    stalled = Order.objects.filter(checkout=CHOREOGRAPHED, created_at__lt=cutoff,
-                                   status__in=[Order.Status.PENDING, Order.Status.RESERVED])
-    cancelled = []
-    for order in stalled:
-        order_mark_cancelled(order=order, reason="the checkout did not complete in time", code="checkout_timeout")
-        cancelled.append(str(order.id))
-    return cancelled

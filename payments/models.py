@@ -47,10 +47,6 @@ class Invoice(models.Model):
     customer_id = models.BigIntegerField(db_index=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
-    checkout = models.CharField(max_length=16, default="orchestrated", help_text="From OrderPlaced.")
-    payment_token = models.CharField(
-        max_length=100, blank=True, help_text="Choreographed checkouts only: the card to charge once stock is held."
-    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

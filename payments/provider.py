@@ -49,6 +49,9 @@ def provider_charge(*, idempotency_key: str, amount: Money, payment_token: str) 
     reason = config.get("decline_tokens", {}).get(payment_token)
     if reason:
         raise PaymentDeclined(f"card declined: {reason}", reason=reason)
+    if payment_token not in config.get("test_tokens", ()):
+        # As a real provider answers a token it never issued: nothing is charged.
+        raise PaymentDeclined("card declined: no such payment token", reason="invalid_token")
     limit = config.get("decline_over_amount")
     if limit is not None and amount.amount > Decimal(str(limit)):
         raise PaymentDeclined(f"amount over the {limit} limit", reason="amount_over_limit")

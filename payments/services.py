@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.errors import NotYetKnown, ValidationFailed
+from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from common.money import Money
 from outbox.api import publish
@@ -21,7 +21,6 @@ from .api import (
 )
 from .models import Invoice, Payment
 from .provider import provider_charge, provider_refund
-
 
 
 def payment_successful(*, order_id: str) -> Payment | None:
@@ -97,35 +96,14 @@ def payment_refund(*, order_id: str) -> Payment | None:
     return payment
 
 
-def invoice_create(
-    *, order_id: str, customer_id: int, total: Money, checkout: str = "orchestrated", payment_token: str = ""
-) -> Invoice:
+def invoice_create(*, order_id: str, customer_id: int, total: Money) -> Invoice:
     """Invoice an order and publish InvoiceCreated; once per order."""
     order_uuid = parse_uuid(order_id)
     with transaction.atomic():
         invoice, created = Invoice.objects.get_or_create(
             order_id=order_uuid, defaults={"customer_id": customer_id, "amount": total.amount,
-                                           "currency": total.currency, "checkout": checkout,
-                                           "payment_token": payment_token},
+                                           "currency": total.currency},
         )
         if created:
             publish(InvoiceCreated(order_id=str(order_uuid), invoice_id=str(invoice.id), amount=total))
     return invoice
-
-
-def payment_charge_for_reserved_order(*, order_id: str) -> None:
-    """Choreography: charge an order whose stock is now held; a failure is published as PaymentFailed."""
-    invoice = Invoice.objects.filter(order_id=parse_uuid(order_id)).first()
-    if invoice is None:
-        raise NotYetKnown(f"no invoice yet for order {order_id}")
-    if invoice.checkout != "choreographed":
-        return  # the orchestrator charges it
-    try:
-        payment_charge(order_id=order_id, amount=Money(invoice.amount, invoice.currency),
-                       payment_token=invoice.payment_token)
-    except (PaymentDeclined, PaymentVoided):
-        return  # declined: already published as PaymentFailed; voided: the order was cancelled meanwhile
-    except PaymentProviderUnavailable as error:
-        with transaction.atomic():
-            publish(PaymentFailed(order_id=order_id, reason=error.message, code=error.code))
-    Invoice.objects.filter(pk=invoice.pk).update(payment_token="")

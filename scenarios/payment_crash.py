@@ -3,10 +3,10 @@
 For each checkout mode, payments (its REST server and, for choreography, its handler worker) is
 killed with SIGKILL, orders are placed (their stock gets reserved; the charge cannot happen), and
 payments is restarted after a short outage and again after a long one (longer than the checkout gives
-payments: CHECKOUT_SAGA_CHARGE_WINDOW for the saga, CHOREOGRAPHY_TIMEOUT for choreography). The
+payments: CHECKOUT_GIVE_UP_AFTER, the same for both modes). The
 table says what happened to every order: completed or compensated, charged or not, stock held for
 shipment or returned, and how long it took to settle. While it waits, this process does beat's job
-(resume stuck sagas, expire stalled choreographed checkouts) every second.
+(resume stuck checkouts) every second.
 """
 from __future__ import annotations
 
@@ -15,18 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import urllib3
-from celery import current_app
 
+from .common import SKUS, SETTLED, act_as_beat, order_statuses, prepare
 from .load import CHECKOUT
-from .common import SKUS, SETTLED, order_statuses, prepare
-from .processes import Shop, default_queue
+from .processes import Shop
 
 GIVE_UP_SECONDS = 8.0
 OUTAGES = {"short": 1.0, "long": 12.0}  # seconds payments stays down, against the 8 s the checkout waits
 ENV = {
     # Both modes give payments 8 s from the order's placement; the saga retries every 0.25-1 s, and a
     # breaker opened by the outage lets a trial call through after 2 s.
-    "CHECKOUT_SAGA_CHARGE_WINDOW": str(GIVE_UP_SECONDS), "CHOREOGRAPHY_TIMEOUT": str(GIVE_UP_SECONDS),
+    "CHECKOUT_GIVE_UP_AFTER": str(GIVE_UP_SECONDS),
     "CHECKOUT_SAGA_BACKOFF_INITIAL": "0.25", "CHECKOUT_SAGA_BACKOFF_MAX": "1", "CHECKOUT_SAGA_STEP_DEADLINE": "5",
     "BREAKER_WAIT_SECONDS": "2",
 }
@@ -58,12 +57,6 @@ def _reserved(order_ids: list[str]) -> bool:
     from inventory.models import Reservation
 
     return Reservation.objects.filter(order_id__in=order_ids, status="active").count() == len(order_ids)
-
-
-def _act_as_beat() -> None:
-    # Sent to the shop's worker, as beat would, so they run with the worker's settings.
-    for task in ("orders.resume_stuck_sagas", "orders.expire_stalled_checkouts"):
-        current_app.send_task(task, queue=default_queue())
 
 
 def run(*, orders: int = 6, modes=("orchestrated", "choreographed"), log_dir: Path, settle_timeout: float = 90.0,
@@ -100,7 +93,7 @@ def run(*, orders: int = 6, modes=("orchestrated", "choreographed"), log_dir: Pa
                     for order_id, status in order_statuses(ids).items():
                         if status in SETTLED and order_id not in settled_at:
                             settled_at[order_id] = time.monotonic()
-                    _act_as_beat()
+                    act_as_beat()
                     time.sleep(0.5)
                 if down_until:
                     shop.start_payments()

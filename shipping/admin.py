@@ -5,7 +5,7 @@ from common.admin_utils import ReadOnlyAdminMixin
 from common.errors import DomainError
 
 from . import services
-from .models import Shipment, ShipmentRequest
+from .models import Shipment
 
 
 @admin.register(Shipment)
@@ -22,10 +22,3 @@ class ShipmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 services.shipment_dispatch(shipment_id=shipment.pk)
             except DomainError as error:
                 self.message_user(request, f"{shipment}: {error}", messages.ERROR)
-
-
-@admin.register(ShipmentRequest)
-class ShipmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("order_id", "checkout", "created_at")
-    list_filter = ("checkout",)
-    search_fields = ("order_id",)

@@ -26,15 +26,3 @@ class Shipment(models.Model):
 
     def __str__(self):
         return f"shipment {self.tracking_code} for order {self.order_id} ({self.status})"
-
-
-class ShipmentRequest(models.Model):
-    """What shipping learnt of an order when it was placed: where to send it, and how its checkout runs."""
-
-    order_id = models.UUIDField(primary_key=True)
-    address = models.TextField(blank=True)
-    checkout = models.CharField(max_length=16, default="orchestrated")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"shipment request for order {self.order_id} ({self.checkout})"

@@ -7,7 +7,7 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.errors import NotYetKnown, ValidationFailed
+from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from outbox.api import publish
 
@@ -18,8 +18,7 @@ from .api import (
     ShipmentDispatched,
     ShipmentScheduled,
 )
-from .models import Shipment, ShipmentRequest
-
+from .models import Shipment
 
 
 def _next_pickup_date() -> datetime.date:
@@ -86,22 +85,3 @@ def shipment_dispatch(*, shipment_id: uuid.UUID) -> Shipment:
         shipment.save(update_fields=["status", "updated_at"])
         publish(ShipmentDispatched(order_id=str(shipment.order_id), shipment_id=str(shipment.id)))
     return shipment
-
-
-def shipment_request_record(*, order_id: str, address: str, checkout: str) -> None:
-    """Remember an order placed: its address, and whether shipping must react to its payment."""
-    ShipmentRequest.objects.get_or_create(order_id=parse_uuid(order_id),
-                                          defaults={"address": address, "checkout": checkout})
-
-
-def shipment_schedule_for_paid_order(*, order_id: str) -> None:
-    """Choreography: the order was paid, so schedule its shipment (unless it was called off)."""
-    request = ShipmentRequest.objects.filter(order_id=parse_uuid(order_id)).first()
-    if request is None:
-        raise NotYetKnown(f"OrderPlaced of {order_id} not seen yet")
-    if request.checkout != "choreographed":
-        return  # the orchestrator schedules it
-    try:
-        shipment_schedule(order_id=order_id, address=request.address)
-    except ShipmentCalledOff:
-        return  # the order was cancelled meanwhile

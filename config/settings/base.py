@@ -203,7 +203,6 @@ MIDDLEWARE.append("outbox.middleware.MessageContextMiddleware")  # correlation i
 CELERY_REDIS_VISIBILITY_TIMEOUT = 3600
 if CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_REDIS_VISIBILITY_TIMEOUT}
-CELERY_MAX_REDELIVERIES = 5  # a plain command whose worker dies this often more is dead-lettered (common.tasks)
 CELERY_DB_REUSE_MAX = 1000  # else Celery's Django fixup closes the connection around every task
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_BEAT_SCHEDULE = {
@@ -301,26 +300,30 @@ if os.environ.get("RESILIENCE_PROFILE") == "naive":
         "timeout": None, "per_try_timeout": None, "breaker": {"enabled": False}}
     RESILIENCE["boundaries"]["payments"]["breaker"] = {"enabled": False}
 
-# The checkout saga (orders/saga.py): seconds a step may take before the saga counts as stuck,
-# how long to keep trying a charge that cannot be made now before compensating, and the backoff
-# between tries (capped far below the Redis visibility timeout, so no countdown is delivered twice).
+# The checkout (orders/saga.py; both modes run the same saga): seconds a step may take before the
+# saga counts as stuck, the ONE give-up timeout of both modes (seconds after the order was placed
+# during which a charge that cannot be made is retried; then the checkout is undone), and the
+# backoff between tries. The sweeper below sends ResumeCheckout through the outbox for every saga
+# whose retry is due or whose runner died.
 CHECKOUT_SAGA = {
     "step_deadline": float(os.environ.get("CHECKOUT_SAGA_STEP_DEADLINE", "30")),
-    # Seconds after the order was placed during which a charge that cannot be made is retried.
-    "charge_window": float(os.environ.get("CHECKOUT_SAGA_CHARGE_WINDOW", "600")),
+    "give_up_after": float(os.environ.get("CHECKOUT_GIVE_UP_AFTER",
+                                          os.environ.get("CHECKOUT_SAGA_CHARGE_WINDOW", "600"))),
     "backoff_initial": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_INITIAL", "1")),
     "backoff_max": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_MAX", "60")),
 }
-CELERY_BEAT_SCHEDULE["resume-stuck-sagas"] = {"task": "orders.resume_stuck_sagas", "schedule": 15.0}
-CELERY_BEAT_SCHEDULE["expire-stalled-checkouts"] = {"task": "orders.expire_stalled_checkouts", "schedule": 30.0}
-# A choreographed order not paid after this many seconds is cancelled (the saga's charge_window, in events).
-CHOREOGRAPHY_TIMEOUT = float(os.environ.get("CHOREOGRAPHY_TIMEOUT", "300"))
-# How the checkout runs: "orchestrated" (the saga above) or "choreographed" (events only; handlers.py).
+CELERY_BEAT_SCHEDULE["resume-stuck-sagas"] = {
+    "task": "orders.resume_stuck_sagas", "schedule": float(os.environ.get("CHECKOUT_SWEEP_SECONDS", "2"))}
+# How the checkout runs: "orchestrated" (the saga runs every step in the placing call) or
+# "choreographed" (one step each time the previous step's event arrives). Read when an order is
+# placed and stored on it, so orders in flight finish the way they started.
 CHECKOUT_MODE = os.environ.get("CHECKOUT_MODE", "orchestrated")
 
 # --- The simulated payment provider ----------------------------------------------------------
 PAYMENT_PROVIDER = {
-    # Tokens the provider always declines, with the reason it gives.
+    # Test tokens, as Stripe publishes them: these are charged; the decline_tokens are declined with
+    # the reason given; any other token is declined as "invalid_token" (no such card).
+    "test_tokens": ["tok_visa", "tok_visa_debit", "tok_mastercard", "tok_amex"],
     "decline_tokens": {"tok_declined": "card_declined", "tok_insufficient_funds": "insufficient_funds"},
     # Charges above this amount are declined (a fraud rule); None disables it.
     "decline_over_amount": "5000.00",
@@ -335,6 +338,11 @@ ORDER_MAX_QUANTITY = 1000
 
 # --- Inventory -------------------------------------------------------------------------------
 STOCK_LOW_THRESHOLD = 5
+# A reservation not turned into a sale (paid) within this many seconds is released by the beat task
+# below and its owner told (inventory.ReservationExpired); a checkout still running renews it.
+RESERVATION_HOLD_SECONDS = float(os.environ.get("RESERVATION_HOLD_SECONDS", "900"))
+CELERY_BEAT_SCHEDULE["release-expired-reservations"] = {
+    "task": "inventory.release_expired_reservations", "schedule": 60.0}
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "shop@example.com"

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
-
 from common.errors import QUANTITY_MAX, check_range
 from common.money import Money
 from outbox.api import messages_about
 
-from .. import checkout, saga, services
-from ..api import CHOREOGRAPHED, Order, OrderLine, OrderPage, PricedLine, TimelineEntry
+from .. import saga, services
+from ..api import Order, OrderLine, OrderPage, PricedLine, TimelineEntry
 from ..models import Order as OrderModel
 
 
@@ -23,16 +21,10 @@ class LocalOrdersApi:
     ) -> Order:
         for line in lines:  # bounded at the edge every transport passes, before a line total is computed or stored
             check_range(line.quantity, field="quantity", low=-QUANTITY_MAX, high=QUANTITY_MAX, sku=line.sku)
-        if settings.CHECKOUT_MODE == CHOREOGRAPHED:
-            # The other contexts take it from here, reacting to OrderPlaced; the order is pending until then.
-            return order_dto(services.order_create(
-                customer_id=customer_id, email=email, lines=lines, shipping_address=shipping_address,
-                checkout=CHOREOGRAPHED, payment_token=payment_token,
-            ))
-        order = services.order_create(
-            customer_id=customer_id, email=email, lines=lines, shipping_address=shipping_address
-        )
-        return order_dto(saga.saga_begin(order=order, payment_token=payment_token))
+        return order_dto(saga.checkout_place(
+            customer_id=customer_id, email=email, lines=lines, payment_token=payment_token,
+            shipping_address=shipping_address,
+        ))
 
     def get_order(self, *, order_id: str) -> Order:
         return order_dto(services.order_get(order_id=order_id))
@@ -49,7 +41,7 @@ class LocalOrdersApi:
 
     def cancel_order(self, *, order_id: str, reason: str) -> Order:
         order = services.order_get(order_id=order_id)
-        return order_dto(checkout.order_cancel(order=order, reason=reason))
+        return order_dto(saga.checkout_cancel(order=order, reason=reason))
 
 
 def order_dto(order: OrderModel) -> Order:
@@ -70,7 +62,7 @@ def order_dto(order: OrderModel) -> Order:
 
 
 def _timeline(order: OrderModel) -> tuple[TimelineEntry, ...]:
-    """The saga's steps for an orchestrated order; the events about it for a choreographed one."""
+    """The order's checkout log (either mode); the events about it for an order older than that log."""
     try:
         steps = order.saga.log.all()
     except OrderModel.saga.RelatedObjectDoesNotExist:

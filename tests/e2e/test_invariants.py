@@ -43,7 +43,7 @@ def mode(request, settings):
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("needs the Redis broker (scripts/test sets it)")
     settings.CHECKOUT_MODE = request.param
-    settings.CHECKOUT_SAGA = {"step_deadline": 5.0, "charge_window": 4.0, "backoff_initial": 0.2, "backoff_max": 1.0}
+    settings.CHECKOUT_SAGA = {"step_deadline": 5.0, "give_up_after": 4.0, "backoff_initial": 0.2, "backoff_max": 1.0}
     # The relay's and worker's own settings come from the environment.
     return request.param
 
@@ -71,18 +71,25 @@ class Processes:
             manager.__exit__(None, None, None)
 
 
-def test_books_balance_after_a_storm_of_faults(mode, catalog):
+class PlacerDied(Exception):
+    """The placing process "dies" right after the order's commit, before its checkout's first step."""
+
+
+def test_books_balance_after_a_storm_of_faults(mode, catalog, monkeypatch):
+    from orders import saga
+
+    run_saga = saga.saga_run
     seed = int(os.environ.get("INVARIANT_SEED", random.randrange(1_000_000)))
     rng = random.Random(seed)
     for sku in CATALOG:  # enough stock that most orders meet the faults, not an empty shelf
         get_inventory_api().restock(sku=sku, quantity=15, reason="storm")
     start = {item.sku: item.on_hand + item.reserved + item.sold for item in StockItem.objects.all()}
-    env = child_env(CHECKOUT_MODE=mode, CHECKOUT_SAGA_STEP_DEADLINE="5", CHECKOUT_SAGA_CHARGE_WINDOW="4",
+    env = child_env(CHECKOUT_MODE=mode, CHECKOUT_SAGA_STEP_DEADLINE="5", CHECKOUT_GIVE_UP_AFTER="4",
                     CHECKOUT_SAGA_BACKOFF_INITIAL="0.2", CHECKOUT_SAGA_BACKOFF_MAX="1")
     processes = Processes(env)
     processes.start("worker")
     processes.start("relay")
-    order_ids, kills = [], 0
+    order_ids, kills, dead_placers = [], 0, 0
     try:
         for _ in range(ORDERS):
             roll = rng.random()
@@ -98,12 +105,24 @@ def test_books_balance_after_a_storm_of_faults(mode, catalog):
                 kills += 1
                 processes.start(victim)
             runtime_rules.invalidate()
+            die_after_commit = rng.random() < 0.2
+            monkeypatch.setattr(saga, "saga_run", _die if die_after_commit else run_saga)
             lines = rng.sample(sorted(CATALOG), k=rng.randint(1, 2))
-            order = get_orders_api().place_order(
-                customer_id=1, email="storm@example.com", lines=[priced(sku, rng.randint(1, 3)) for sku in lines],
-                payment_token=rng.choice(["tok_visa"] * 9 + ["tok_declined"]), shipping_address="storm",
-            )
-            order_ids.append(order.order_id)
+            try:
+                order = get_orders_api().place_order(
+                    customer_id=1, email="storm@example.com", lines=[priced(sku, rng.randint(1, 3)) for sku in lines],
+                    payment_token=rng.choice(["tok_visa"] * 9 + ["tok_declined"]), shipping_address="storm",
+                )
+                order_ids.append(order.order_id)
+            except PlacerDied:
+                order_ids.append(str(Order.objects.order_by("-created_at").values_list("pk", flat=True)[0]))
+            if die_after_commit:
+                dead_placers += 1
+                # Choreographed, the first step runs in the worker: kill it before it can.
+                processes.kill("worker")
+                kills += 1
+                processes.start("worker")
+        monkeypatch.setattr(saga, "saga_run", run_saga)
         FaultRule.objects.all().delete()
         runtime_rules.invalidate()
         deadline = time.monotonic() + SETTLE_SECONDS
@@ -111,12 +130,13 @@ def test_books_balance_after_a_storm_of_faults(mode, catalog):
             open_orders = Order.objects.exclude(status__in=["confirmed", "cancelled"]).count()
             if not open_orders:
                 break
-            resume_stuck_sagas.apply()  # what beat does every 15 s
+            resume_stuck_sagas.apply()  # what beat does every few seconds
             time.sleep(0.5)
     finally:
         processes.stop_all()
 
-    context = f"(mode {mode}, seed {seed}, {kills} kills; replay with INVARIANT_SEED={seed})"
+    context = (f"(mode {mode}, seed {seed}, {kills} kills, {dead_placers} placers dead after the commit; "
+               f"replay with INVARIANT_SEED={seed})")
     statuses = dict(Order.objects.values_list("id", "status"))
     assert len(statuses) == len(order_ids) == ORDERS
     still_open = {str(k): v for k, v in statuses.items() if v not in ("confirmed", "cancelled")}
@@ -136,3 +156,7 @@ def test_books_balance_after_a_storm_of_faults(mode, catalog):
     codes = sorted(Order.objects.filter(status="cancelled").values_list("cancel_code", flat=True))
     print(f"invariants held {context}: {sum(s == 'confirmed' for s in statuses.values())} confirmed, "
           f"cancelled: {codes}")
+
+
+def _die(**kwargs):
+    raise PlacerDied()

@@ -1,13 +1,7 @@
 """The benchmark's floor: one plain Celery task per event, with the same effect as the Bench subscriber."""
 import time
 
-import os
-import signal
-import uuid
-
 from celery import shared_task
-
-from common.tasks import RedeliveryCappedTask
 
 from .handlers import record_effect
 
@@ -17,8 +11,7 @@ def bench_plain(event_id: str, payload: dict) -> None:
     record_effect({**payload, "_started": time.time()}, "loyalty.bench_plain", event_id)
 
 
-@shared_task(name="loyalty.kill_my_worker", base=RedeliveryCappedTask, max_redeliveries=2)
-def kill_my_worker(key: str) -> None:
-    """Record a start, then die like a segfault: the worker loses the task and requeues it."""
-    record_effect({"key": key, "n": 0}, "loyalty.kill_my_worker", uuid.uuid4())
-    os.kill(os.getpid(), signal.SIGKILL)
+@shared_task(name="loyalty.retrying_command", autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600,
+             max_retries=5)
+def retrying_command() -> None:
+    """A task that retries itself with countdowns up to 600 s: the visibility-timeout check has one to judge."""

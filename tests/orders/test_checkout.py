@@ -137,3 +137,18 @@ def test_release_before_reserve_leaves_a_tombstone_that_refuses_a_late_reservati
     with pytest.raises(ReservationClosed):
         inventory.reserve_items(order_id=order_id, lines=[StockLine("MUG", 1)])
     assert stock_of("MUG") == (10, 0, 0)
+
+
+def test_every_status_change_moves_updated_at(catalog):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import Order
+
+    order = place(priced("MUG", 1))
+    past = timezone.now() - timedelta(hours=1)
+    Order.objects.filter(pk=order.order_id).update(updated_at=past)
+    cancelled = get_orders_api().cancel_order(order_id=order.order_id, reason="changed my mind")
+    assert cancelled.updated_at > past
+    assert order.updated_at > order.created_at  # placed, then reserved, paid and confirmed

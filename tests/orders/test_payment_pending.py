@@ -10,10 +10,13 @@ from orders.models import Order
 from payments.models import Payment
 from shipping.models import Shipment
 from tests.conftest import CHECKOUT, client_for, deliver_outbox, stock_of
+from tests.orders.due import resume_due
 
-# These set payments faults in this process's settings; with the checkout served by another process
-# (SHOP_TEST_TRANSPORT) they would not reach it. Faults on every transport: tests/contracts/test_faults.py.
-pytestmark = [pytest.mark.django_db, pytest.mark.in_process_only]
+# Faults are FaultRule rows (tests/orders/conftest.py), so most of these also run in scripts/test's REST
+# and gRPC passes, with the checkout served by orders' own process. The ones marked in_process_only change
+# a policy or a breaker through this process's settings, which a served orders cannot see.
+pytestmark = pytest.mark.django_db
+ABORT = {"abort": {"percentage": 100, "http_status": 503}}
 BODY = {"lines": [{"sku": "MUG", "quantity": 2}], **CHECKOUT}
 
 
@@ -30,6 +33,7 @@ def payments_fault(settings):
     return set_fault
 
 
+@pytest.mark.in_process_only
 def test_slow_payments_give_202_payment_pending_fast(catalog, customer, payments_fault):
     payments_fault({"delay": {"percentage": 100, "fixed_delay": 5}}, timeout=0.2, per_try_timeout=0.2)
     started = time.perf_counter()
@@ -41,18 +45,13 @@ def test_slow_payments_give_202_payment_pending_fast(catalog, customer, payments
     assert not Payment.objects.exists()
 
 
-def test_the_pending_charge_completes_when_payments_is_back(
-    catalog, customer, payments_fault, eager_celery, django_capture_on_commit_callbacks
-):
-    payments_fault({"abort": {"percentage": 100, "http_status": 503}})
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
+def test_the_pending_charge_completes_when_payments_is_back(catalog, customer, fault):
+    fault("payments", "charge", ABORT)
+    order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
     assert Order.objects.get(pk=order_id).status == "payment_pending"
 
-    payments_fault(None)  # payments recovers; now the queued command runs
-    with django_capture_on_commit_callbacks(execute=True):
-        for callback in callbacks:
-            callback()
+    fault("payments", "charge", None)  # payments recovers; when the retry is due, the sweeper's command runs it
+    assert resume_due(order_id) == 1
     order = Order.objects.get(pk=order_id)
     assert (order.status, order.saga.state, order.saga.payment_token) == ("confirmed", "completed", "")
     assert Payment.objects.get(order_id=order_id).status == "charged"
@@ -62,23 +61,22 @@ def test_the_pending_charge_completes_when_payments_is_back(
     assert client_for(customer).get(f"/api/orders/{order_id}/").json()["status"] == "confirmed"
 
 
-def test_resuming_twice_charges_and_confirms_once(catalog, customer, payments_fault, eager_celery,
-                                                  django_capture_on_commit_callbacks):
-    from orders.tasks import resume_saga
+def test_resuming_twice_charges_and_confirms_once(catalog, customer, fault):
+    from orders.saga import saga_resume
 
-    payments_fault({"abort": {"percentage": 100, "http_status": 503}})
+    fault("payments", "charge", ABORT)
     order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
-    payments_fault(None)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert resume_saga.apply(kwargs={"order_id": order_id}).get() == "confirmed"
-        assert resume_saga.apply(kwargs={"order_id": order_id}).get() == "confirmed"
+    fault("payments", "charge", None)
+    assert saga_resume(order_id=order_id).status == "confirmed"
+    assert saga_resume(order_id=order_id).status == "confirmed"
     assert Payment.objects.filter(order_id=order_id, status="charged").count() == 1
     deliver_outbox()
     assert [m.subject[:10] for m in mail.outbox] == ["Your order"]
 
 
+@pytest.mark.in_process_only
 def test_payments_down_for_good_cancels_and_returns_the_stock(catalog, customer, payments_fault, settings):
-    settings.CHECKOUT_SAGA = {**settings.CHECKOUT_SAGA, "charge_window": 0}
+    settings.CHECKOUT_SAGA = {**settings.CHECKOUT_SAGA, "give_up_after": 0}
     payments_fault({"abort": {"percentage": 100, "http_status": 503}})
     # The charge window is over at the first failure, so the saga gives up at once. The refund that
     # giving up needs gets through: only the charge is broken.
@@ -93,6 +91,29 @@ def test_payments_down_for_good_cancels_and_returns_the_stock(catalog, customer,
     assert stock_of("MUG") == (10, 0, 0)
 
 
+def test_payments_away_past_the_give_up_time_cancels_and_returns_the_stock(catalog, customer, fault):
+    """The same give-up on every transport: the served orders' own setting, with the order made old."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import CheckoutSaga
+    from payments.api import PaymentVoided, get_payments_api
+    from common.money import Money
+
+    fault("payments", "charge", ABORT)
+    order_id = client_for(customer).post("/api/orders/", BODY, format="json").json()["order_id"]
+    CheckoutSaga.objects.filter(pk=order_id).update(created_at=timezone.now() - timedelta(days=1))
+    resume_due(order_id)
+    order = Order.objects.get(pk=order_id)
+    assert (order.status, order.cancel_code) == ("cancelled", "payment_unavailable")
+    assert stock_of("MUG") == (10, 0, 0)
+    fault("payments", "charge", None)
+    with pytest.raises(PaymentVoided):  # the charge that may have timed out lands late: refused
+        get_payments_api().charge(order_id=order_id, amount=Money("25.00"), payment_token="tok_visa")
+
+
+@pytest.mark.in_process_only
 def test_an_open_payments_breaker_accepts_orders_without_calling_payments(catalog, customer, settings):
     policy = cached_policy_for("payments", "")
     breaker_for("payments", policy.breaker).force(FORCED_OPEN)

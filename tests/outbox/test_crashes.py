@@ -166,24 +166,3 @@ def test_orders_are_accepted_while_redis_is_down_and_delivered_after(plenty_of_m
             with own_redis(port):
                 wait_for(all_delivered, timeout=60, interval=0.3, message="deliveries after Redis is back")
     assert_each_effect_once(before + during)
-
-
-def test_a_command_that_keeps_killing_its_worker_is_dead_lettered():
-    import json
-
-    import redis
-    from celery import current_app
-
-    from common.tasks import DEAD_LETTERS
-
-    key = f"killer-{os.getpid()}-{time.time()}"
-    with celery_worker(concurrency=1):
-        current_app.send_task("loyalty.kill_my_worker", args=[key], queue=settings.CELERY_TASK_DEFAULT_QUEUE)
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        wait_for(lambda: any(key in item.decode() for item in client.lrange(DEAD_LETTERS, 0, 50)), timeout=60,
-                 message="the command to be dead-lettered")
-        time.sleep(1)
-    assert ProbeEffect.objects.filter(key=key).count() == 3  # the first start and two redeliveries, no more
-    letter = next(json.loads(i) for i in client.lrange(DEAD_LETTERS, 0, 50) if key in i.decode())
-    assert letter["task"] == "loyalty.kill_my_worker"
-    client.lrem(DEAD_LETTERS, 0, json.dumps(letter))

@@ -57,5 +57,5 @@ def test_no_task_retries_beyond_the_visibility_timeout(settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
     assert countdowns_within_visibility_timeout() == []
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}  # below send_order_confirmation's 600
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}  # below loyalty.retrying_command's 600
     assert [e.id for e in countdowns_within_visibility_timeout()] == ["outbox.E001"]

@@ -45,6 +45,12 @@ class ReleaseRequest(_message.Message):
     order_id: str
     def __init__(self, order_id: _Optional[str] = ...) -> None: ...
 
+class SeedReleaseRequest(_message.Message):
+    __slots__ = ("reservation_id",)
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    def __init__(self, reservation_id: _Optional[str] = ...) -> None: ...
+
 class AvailabilityRequest(_message.Message):
     __slots__ = ("skus",)
     SKUS_FIELD_NUMBER: _ClassVar[int]
