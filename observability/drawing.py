@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 BOX_W, BOX_H = 150, 58
 COLUMN_GAP, ROW_GAP, MARGIN = 440, 190, 40
+LABEL_AT = 0.62  # where along an arrow its label sits (0 = its source)
 FAN = 52  # px between the curves of two arrows joining the same pair of contexts
 
 
@@ -48,7 +49,7 @@ def columns(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     for _ in range(len(nodes)):  # Bellman-Ford style: at most len(nodes) rounds, so a cycle cannot loop
         changed = False
         for source, target in edges:
-            if source in column and target in column and column[target] < column[source] + 1:
+            if source != target and source in column and target in column and column[target] < column[source] + 1:
                 column[target], changed = column[source] + 1, True
         if not changed:
             break
@@ -95,6 +96,11 @@ def curves(boxes: dict[str, Box], arrows: list[tuple[str, str]]) -> list[Curve]:
     result = []
     for i, (source, target) in enumerate(arrows):
         a, b = boxes[source], boxes[target]
+        if a is b:  # a context to itself: a loop over the top of its box
+            x0, x1, top = a.cx - BOX_W / 5, a.cx + BOX_W / 5, a.y
+            d = f"M{x0:.1f},{top:.1f} C{x0 - 30:.1f},{top - 70:.1f} {x1 + 30:.1f},{top - 70:.1f} {x1:.1f},{top:.1f}"
+            result.append(Curve(d, a.cx, top - 58))
+            continue
         group = siblings[frozenset((source, target))]
         offset = (group.index(i) - (len(group) - 1) / 2) * FAN
         # Measure the offset from the pair's canonical direction, so a->b and b->a fan apart.
@@ -109,7 +115,10 @@ def curves(boxes: dict[str, Box], arrows: list[tuple[str, str]]) -> list[Curve]:
         x0, y0 = _border(a, mx, my)
         x1, y1 = _border(b, mx, my)
         d = f"M{x0:.1f},{y0:.1f} Q{mx:.1f},{my:.1f} {x1:.1f},{y1:.1f}"
-        result.append(Curve(d, 0.25 * x0 + 0.5 * mx + 0.25 * x1, 0.25 * y0 + 0.5 * my + 0.25 * y1))
+        # The label sits past the middle (t = LABEL_AT), where arrows leaving one box have drawn apart.
+        t = LABEL_AT
+        result.append(Curve(d, (1 - t) ** 2 * x0 + 2 * t * (1 - t) * mx + t * t * x1,
+                            (1 - t) ** 2 * y0 + 2 * t * (1 - t) * my + t * t * y1))
     return result
 
 

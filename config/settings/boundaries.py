@@ -33,6 +33,8 @@ WHY = {
                                 "or cancelled; the edge speaks JSON already: REST",
     ("orders", "notifications", "command"): "order confirmation email: nobody should wait for SMTP; stored "
                                             "with the order's confirmation (outbox), never lost, idempotent per order",
+    ("orders", "orders", "command"): "resume a checkout (orders to itself): stored with the step that stalled, "
+                                     "so a retry survives the process that was running it",
     ("*", "*", "event"): "an announcement that X happened: many may react, none must answer; written to the "
                          "outbox in the same transaction as the change",
 }

@@ -21,3 +21,10 @@ def test_arrows_between_the_same_two_boxes_take_different_paths():
     boxes, _, _ = layout(["a", "b"], [("a", "b")])
     there, back, again = curves(boxes, [("a", "b"), ("b", "a"), ("a", "b")])
     assert len({there.d, again.d}) == 2 and len({there.label_y, back.label_y, again.label_y}) == 3
+
+
+def test_a_context_talking_to_itself_is_a_loop_above_its_box():
+    assert columns(["orders"], [("orders", "orders")]) == {"orders": 0}
+    boxes, _, _ = layout(["orders"], [("orders", "orders")])
+    (loop,) = curves(boxes, [("orders", "orders")])
+    assert " C" in loop.d and loop.label_y < boxes["orders"].y
