@@ -107,6 +107,13 @@ def communication_map(boundaries: dict | None = None) -> list[Interaction]:
     return sync_calls(contexts, boundaries) + message_flows(contexts)
 
 
+def why(source: str, target: str, kind: str) -> str:
+    """The Scenario 3 reason for an arrow (settings.BOUNDARIES_WHY, kept beside SPLIT), or "" when none is written."""
+    reasons = getattr(settings, "BOUNDARIES_WHY", {})
+    family = kind if kind in ("event", "command") else "sync"
+    return reasons.get((source, target, family)) or reasons.get(("*", "*", family), "")
+
+
 def _grouped(interactions: list[Interaction]) -> dict[tuple[str, str, str], list[str]]:
     arrows: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for item in interactions:

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets from our own static files (no CDN)
     "django_celery_results",
     "common",
     "outbox",
@@ -115,6 +116,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalog, stock availability and orders of the modular-monolith shop.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # No internet here: a CDN asset is a blank page. drf-spectacular-sidecar ships them as static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- The edges: body limits, rate limits, correlation ids (docs/edges.md) -----------------------
@@ -210,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
 # when remote, its target, per-call timeout (seconds), the context's service token and gRPC TLS.
 # Read when called, so override_settings moves a boundary. BOUNDARIES_PROFILE picks a whole set:
 # embedded (all in-process), rest, grpc, or split (a deliberate choice per interaction).
+from .boundaries import WHY as BOUNDARIES_WHY  # noqa: E402  (the Scenario 3 reasons; the communication map shows them)
 from .boundaries import boundaries as _boundaries  # noqa: E402
 
 INTERNAL_SERVICE_TOKENS = {  # the token each context's internal endpoints accept

@@ -10,11 +10,33 @@ from __future__ import annotations
 CONTEXTS = ("inventory", "orders", "payments", "shipping")
 DEFAULT_PORTS = {"inventory": 1, "orders": 2, "payments": 3, "shipping": 4}  # REST 810N, gRPC 5010N
 
-SPLIT = {
-    "inventory": "grpc",  # reserve/release on the checkout path and availability on every catalog page: hot, typed
-    "payments": "rest",  # charge/refund: rare, must answer before we confirm, idempotent per order, easy to inspect
-    "shipping": "rest",  # schedule/cancel: rare, simple commands that must answer before we confirm
-    "orders": "rest",  # storefront place/get: the customer waits for confirmed or cancelled; plain JSON
+SPLIT = {  # why each: WHY below
+    "inventory": "grpc",
+    "payments": "rest",
+    "shipping": "rest",
+    "orders": "rest",
+}
+
+# The seed's Scenario 3 reasoning, in one place: why each interaction talks the way it does. Keyed by
+# (source, target, "sync" | "command" | "event"); ("*", "*", "event") covers every event without its own
+# reason. The communication map (admin and `manage.py communication_map`) shows these beside the arrows.
+WHY = {
+    ("shop", "inventory", "sync"): "availability for catalog pages: a hot read on every product page, "
+                                   "aggregated per page: the latency-critical, typed read gRPC is for",
+    ("orders", "inventory", "sync"): "reserve / release at checkout: on the critical path, and the answer "
+                                     "(held or out of stock) decides the next step: gRPC",
+    ("orders", "payments", "sync"): "charge / refund: the customer waits for the verdict before we confirm; "
+                                    "rare, idempotent per order, easy to inspect: REST",
+    ("orders", "shipping", "sync"): "schedule / cancel: rare, simple commands whose answer the confirmation "
+                                    "needs; plain JSON is enough: REST",
+    ("shop", "orders", "sync"): "place / get / list / cancel: the storefront's customer waits for confirmed "
+                                "or cancelled; the edge speaks JSON already: REST",
+    ("orders", "notifications", "command"): "order confirmation email: nobody should wait for SMTP; stored "
+                                            "with the order's confirmation (outbox), never lost, idempotent per order",
+    ("orders", "orders", "command"): "resume a checkout (orders to itself): stored with the step that stalled, "
+                                     "so a retry survives the process that was running it",
+    ("*", "*", "event"): "an announcement that X happened: many may react, none must answer; written to the "
+                         "outbox in the same transaction as the change",
 }
 
 

@@ -1,0 +1,64 @@
+"""Staff pages of the observability app: the communication map, drawn live from code and settings."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib import admin
+from django.template.response import TemplateResponse
+
+from common.resilience.breaker import all_breakers
+from outbox.api import all_subscribers
+
+from .communication_map import communication_map, shop_contexts, why
+from .drawing import BOX_H, BOX_W, curves, layout
+
+KIND_STYLE = {"event": "event", "command": "command"}  # CSS class per kind; every sync kind is "sync"
+NOT_CALLED = "not called yet"  # this process has made no breaker for the boundary
+
+
+def arrow_metrics(source: str, target: str, kind: str) -> dict | None:
+    """p50/p99 latency and error rate of an arrow: the place the Prometheus metrics will fill (issue 11).
+
+    None until then; the page says "not measured yet" rather than show a number nobody measured.
+    """
+    return None
+
+
+def communication_map_view(request):
+    """The map: contexts as boxes, every interaction an arrow with its kind, transport, breaker and why."""
+    interactions = communication_map()
+    breakers = {breaker.name: breaker.state for breaker in all_breakers()}
+    grouped: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for item in interactions:
+        grouped[(item.source, item.target, item.kind)].append(item.label)
+    nodes = sorted(set(shop_contexts()) & ({s for s, _, _ in grouped} | {t for _, t, _ in grouped}))
+    ranked = [(s, t) for s, t, kind in grouped if kind != "event"]  # calls and commands set the columns
+    boxes, width, height = layout(nodes, ranked, [(s, t) for s, t, _ in grouped])
+    arrows = []
+    for (source, target, kind), labels in grouped.items():
+        sync = kind not in ("event", "command")
+        arrows.append({
+            "source": source, "target": target, "kind": kind, "css": KIND_STYLE.get(kind, "sync"),
+            "label": kind if sync else f"{kind}: {', '.join(labels)}", "messages": labels,
+            "transport": settings.BOUNDARIES.get(target, {}).get("transport", "local") if sync else "outbox",
+            "breaker": breakers.get(target, NOT_CALLED) if sync else "",
+            "why": why(source, target, kind), "metrics": arrow_metrics(source, target, kind),
+        })
+    for arrow, curve in zip(arrows, curves(boxes, [(a["source"], a["target"]) for a in arrows])):
+        arrow["curve"] = curve
+    subscribers = defaultdict(list)
+    for entry in all_subscribers():
+        if entry.context in nodes:  # not the test suite's own apps
+            subscribers[entry.message].append(entry)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Communication map",
+        "width": width, "height": height, "box_w": BOX_W, "box_h": BOX_H,
+        "boxes": [{"box": box, "transport": settings.BOUNDARIES.get(name, {}).get("transport"),
+                   "breaker": breakers.get(name, NOT_CALLED if name in settings.BOUNDARIES else "")}
+                  for name, box in sorted(boxes.items())],
+        "arrows": arrows,
+        "subscribers": sorted(subscribers.items()),
+    }
+    return TemplateResponse(request, "admin/observability/communication_map.html", context)
