@@ -39,7 +39,7 @@ RETURNING id, name, aggregate_type, aggregate_id
 def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
     """Create the deliveries of up to `batch` undispatched messages: (messages taken, deliveries in flight)."""
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
+    lease = now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
     with transaction.atomic():
         # No id watermark: a row committed late with a lower id is simply still NULL here, and is taken then.
         with connection.cursor() as cursor:
@@ -62,7 +62,7 @@ def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
 
 
 CLAIM_SQL = """
-UPDATE outbox_delivery SET status = 'in_flight', leased_until = %(lease)s, updated_at = %(now)s
+UPDATE outbox_delivery SET status = 'in_flight', leased_until = %(lease)s, updated_at = %(now)s, started_at = NULL
 WHERE id IN (
   SELECT d.id FROM outbox_delivery d
   WHERE ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= %(now)s)
@@ -80,9 +80,12 @@ RETURNING id, subscriber
 
 
 def claim(*, batch: int) -> list[tuple[int, str]]:
-    """Lease up to `batch` due deliveries: new ordered ones whose turn came, retries due, expired leases."""
+    """Lease up to `batch` due deliveries: new ordered ones whose turn came, retries due, expired leases.
+
+    The lease is the short hand-off one; the worker extends it to LEASE_SECONDS when it starts them.
+    """
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
+    lease = now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
     with connection.cursor() as cursor:  # one statement: atomic by itself, no BEGIN/COMMIT round trips
         cursor.execute(CLAIM_SQL.format(skip_locked=_skip_locked()),
                        {"now": _db_time(now), "lease": _db_time(lease), "batch": batch})
@@ -120,11 +123,52 @@ def hand_off(claimed: list[tuple[int, str]]) -> int:
     return len(sent)
 
 
+def queued_messages(queue: str) -> int:
+    """Messages waiting in a broker queue (0 when the queue does not exist, e.g. lost with a broker restart)."""
+    from kombu.exceptions import ChannelError
+
+    with current_app.connection_or_acquire() as conn:
+        try:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except ChannelError:
+            return 0
+
+
+def keep_queued_leases() -> int:
+    """Extend the hand-off lease of unstarted deliveries whose queue still holds messages; the number extended.
+
+    An unstarted delivery past its hand-off lease was either lost (a broker restart, a purged queue) or is
+    still waiting its turn behind a backlog. Only an empty queue proves the loss: then claim() sends it
+    again. Behind a backlog, sending it again would only lengthen the queue.
+    """
+    now = timezone.now()
+    expired = Delivery.objects.filter(status=Delivery.Status.IN_FLIGHT, started_at__isnull=True,
+                                      leased_until__lt=now)
+    subscribers = set(expired.values_list("subscriber", flat=True).distinct())
+    if not subscribers:
+        return 0
+    busy, depth = [], {}
+    for name in subscribers:
+        try:
+            queue = subscriber_named(name).queue
+        except LookupError:
+            continue
+        if queue not in depth:
+            depth[queue] = queued_messages(queue)
+        if depth[queue]:
+            busy.append(name)
+    if not busy:
+        return 0
+    return expired.filter(subscriber__in=busy).update(
+        leased_until=now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"]))
+
+
 def relay_once(*, batch: int | None = None) -> tuple[int, int]:
     """One relay cycle: (messages fanned out, deliveries claimed)."""
     batch = batch or settings.OUTBOX["BATCH_SIZE"]
     taken, in_flight = fan_out(batch=batch)
     hand_off(in_flight)
+    keep_queued_leases()
     claimed = claim(batch=batch)
     hand_off(claimed)
     return taken, len(claimed)

@@ -75,6 +75,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # A kept connection is checked (one SELECT 1) before its first use in each request or task, so a
+        # database restart costs no failed request or task: the dead connection is replaced instead.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -143,7 +146,15 @@ OUTBOX = {
     "BATCH_SIZE": int(os.environ.get("OUTBOX_BATCH_SIZE", "500")),  # messages (and deliveries) per relay cycle
     "TASK_BATCH": int(os.environ.get("OUTBOX_TASK_BATCH", "100")),  # deliveries per Celery message
     # An in-flight delivery whose worker never finished is handed out again after this (the inbox dedupes).
-    "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "300")),
+    # A Celery message (TASK_BATCH deliveries) must finish well within it.
+    "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "60")),
+    # A delivery handed to the broker but not started by a worker within this is sent again, unless its
+    # queue still holds messages (a backlog, not a loss): a message lost with the broker returns in seconds.
+    "HANDOFF_SECONDS": float(os.environ.get("OUTBOX_HANDOFF_SECONDS", "10")),
+    # A delivery whose handler waits for an earlier message (NotYetKnown) is tried again without spending an
+    # attempt, every few seconds (at most WAIT_MAX_DELAY_SECONDS apart), until the message is this old.
+    "WAIT_SECONDS": float(os.environ.get("OUTBOX_WAIT_SECONDS", "1800")),
+    "WAIT_MAX_DELAY_SECONDS": float(os.environ.get("OUTBOX_WAIT_MAX_DELAY_SECONDS", "5")),
     "POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "1")),  # the relay's cycle when nothing wakes it
     "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),  # then the delivery is dead-lettered
     "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "2")),  # doubled per attempt
