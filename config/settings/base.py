@@ -159,7 +159,12 @@ OUTBOX = {
     "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),  # then the delivery is dead-lettered
     "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "2")),  # doubled per attempt
     "RETRY_MAX_SECONDS": 600.0,
-    "RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "7")),  # done work older than this is pruned
+    # Retention (outbox/retention.py): done deliveries and their inbox records go after DONE_RETENTION_SECONDS
+    # (a duplicate can no longer arrive once a delivery is done); fully delivered messages, which order
+    # timelines read, after RETENTION_DAYS; at most PRUNE_LIMIT rows of each per run (every 5 minutes).
+    "RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "3")),
+    "DONE_RETENTION_SECONDS": float(os.environ.get("OUTBOX_DONE_RETENTION_SECONDS", "3600")),
+    "PRUNE_LIMIT": int(os.environ.get("OUTBOX_PRUNE_LIMIT", "100000")),
     "QUEUE_PREFIX": "",  # each context's handlers run on the Celery queue "<prefix><context>"
     "WAKE": os.environ.get("OUTBOX_WAKE", "auto"),  # postgres (LISTEN/NOTIFY) | redis (pub/sub) | poll
 }
@@ -174,7 +179,7 @@ CELERY_DB_REUSE_MAX = 1000  # else Celery's Django fixup closes the connection a
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay-safety-net": {"task": "outbox.relay", "schedule": 30.0},
-    "outbox-prune": {"task": "outbox.prune", "schedule": 3600.0},
+    "outbox-prune": {"task": "outbox.prune", "schedule": 300.0},
 }
 
 # --- Boundaries between contexts: transports, targets, service auth (README "Transports") -----
