@@ -1,28 +1,14 @@
 """Admin for messages and their deliveries: filters, payloads, replay and retry, and the outbox lag."""
 from django.contrib import admin, messages
-from django.db.models import Min, Value
+from django.db.models import Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
 from common.admin_utils import ReadOnlyAdminMixin, ReadOnlyInline
 
 from .models import Delivery, InboxRecord, OutboxEvent
+from .selectors import outbox_status
 from .wake import wake_now
-
-
-def delivery_stats() -> dict:
-    """Counts of pending (not yet done: pending, in flight, failed) and dead deliveries, and the outbox lag."""
-    waiting = Delivery.objects.filter(status__in=[Delivery.Status.PENDING, Delivery.Status.IN_FLIGHT,
-                                                  Delivery.Status.FAILED])
-    oldest = waiting.aggregate(oldest=Min("created_at"))["oldest"]
-    undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(oldest=Min("created_at"))["oldest"]
-    oldest = min([t for t in (oldest, undispatched) if t is not None], default=None)
-    return {
-        "pending": waiting.count(),
-        "undispatched": OutboxEvent.objects.filter(dispatched_at__isnull=True).count(),
-        "dead": Delivery.objects.filter(status=Delivery.Status.DEAD).count(),
-        "lag_seconds": round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0.0,
-    }
 
 
 class DeliveryInline(ReadOnlyInline):
@@ -100,7 +86,7 @@ class DeliveryAdmin(_Actions, ReadOnlyAdminMixin, admin.ModelAdmin):
                     verb="due now")
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {**(extra_context or {}), "outbox_stats": delivery_stats()})
+        return super().changelist_view(request, {**(extra_context or {}), "outbox_stats": outbox_status()})
 
 
 @admin.register(InboxRecord)
