@@ -155,6 +155,9 @@ OUTBOX = {
     # attempt, every few seconds (at most WAIT_MAX_DELAY_SECONDS apart), until the message is this old.
     "WAIT_SECONDS": float(os.environ.get("OUTBOX_WAIT_SECONDS", "1800")),
     "WAIT_MAX_DELAY_SECONDS": float(os.environ.get("OUTBOX_WAIT_MAX_DELAY_SECONDS", "5")),
+    # PostgreSQL: a handler's transaction (effects, inbox row, done mark) commits without waiting for the WAL
+    # flush; a crash of the database server itself then only makes the last deliveries run again.
+    "SYNCHRONOUS_HANDLER_COMMIT": env_bool("OUTBOX_SYNCHRONOUS_HANDLER_COMMIT", False),
     "POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "1")),  # the relay's cycle when nothing wakes it
     "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),  # then the delivery is dead-lettered
     "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "2")),  # doubled per attempt
