@@ -111,11 +111,54 @@ def end_to_end(count: int) -> tuple[float, float, int]:
     return deliveries / elapsed, count / elapsed, deliveries
 
 
+TABLES = ("outbox_outboxevent", "outbox_delivery", "outbox_inboxrecord")
+
+
+def table_sizes() -> dict[str, tuple[int, int]]:
+    """(rows, bytes with indexes and TOAST) of the outbox's tables."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        sizes = {}
+        for table in TABLES:
+            cursor.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")
+            sizes[table] = cursor.fetchone()
+        return sizes
+
+
+def soak(seconds: float, rate: float, retention: float) -> tuple[int, dict, dict]:
+    """Orders at `rate`/s for `seconds` with pruning every 2 s at `retention` seconds for every kind of row;
+    (orders, sizes at the end before the last prune, sizes after everything left has aged out and was pruned)."""
+    from outbox.retention import prune
+
+    from django.db import connection
+
+    clear_orders()
+    with connection.cursor() as cursor:  # start from empty files: the sizes are then the soak's own
+        cursor.execute(f"VACUUM FULL {', '.join(TABLES)}")
+    placed, started, last_prune = 0, time.perf_counter(), time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        place_orders(1)
+        placed += 1
+        if time.perf_counter() - last_prune > 2:
+            prune(done_older_than_seconds=retention, older_than_days=retention / 86400)
+            last_prune = time.perf_counter()
+        time.sleep(max(0.0, started + placed / rate - time.perf_counter()))
+    while not all_final():
+        time.sleep(0.1)
+    during = table_sizes()
+    time.sleep(retention)
+    prune(done_older_than_seconds=retention, older_than_days=retention / 86400)
+    return placed, during, table_sizes()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300, help="choreographed orders per phase")
     parser.add_argument("--events", type=int, default=3000, help="synthetic events for the same-run figure")
     parser.add_argument("--workers", type=int, default=1, help="Celery worker processes (concurrency 2 each)")
+    parser.add_argument("--soak-seconds", type=float, default=20.0, help="0 skips the table-size soak")
+    parser.add_argument("--soak-rate", type=float, default=5.0, help="orders/s during the soak")
     args = parser.parse_args()
     create_database()
     try:
@@ -149,11 +192,21 @@ def main() -> None:
                 synthetic = throughput_outbox(args.events)
                 end_to_end(20)
                 real, orders_rate, deliveries = end_to_end(args.orders)
+                if args.soak_seconds:
+                    soaked, during, after = soak(args.soak_seconds, args.soak_rate, retention=5.0)
         print(f"\nrelay + {args.workers} worker(s) at concurrency 2, from commit to the last delivery done:")
         print(f"  real subscribers:      {real:,.0f} deliveries/s = {orders_rate:,.1f} orders/s "
               f"({deliveries / args.orders:.1f} deliveries per order)")
         print(f"  synthetic subscriber:  {synthetic:,.0f} deliveries/s (tests.Bench, batched)")
         print(f"  floor, plain task:     {floor:,.0f} tasks/s (one Celery task per event, same effect)")
+        if args.soak_seconds:
+            print(f"\nsoak: {soaked} orders at {args.soak_rate}/s for {args.soak_seconds:.0f} s, pruned every 2 s with "
+                  f"a 5 s retention for every kind of row (files start empty; space freed by pruning is reused):")
+            for table in TABLES:
+                rows, size = during[table]
+                print(f"  {table:<20} {rows:>6} rows kept, {size / 1024:>6,.0f} kB at the end "
+                      f"({size / max(rows, 1):,.0f} B per kept row with indexes); after everything aged out: "
+                      f"{after[table][0]} rows, {after[table][1] / 1024:,.0f} kB")
         print(f"load average (1, 5, 15 min): {os.getloadavg()}")
     finally:
         from django.db import connections

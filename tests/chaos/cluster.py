@@ -135,6 +135,7 @@ class Shop:
 
     def __init__(self, *, database_url: str, broker_url: str, log_dir: Path, **env):
         self.web_port = free_port()
+        self.serve_ports = (free_port(), free_port())  # serve_context's HTTP and gRPC
         self.log_dir = log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
         self.env = {
@@ -157,6 +158,10 @@ class Shop:
                     "-n", f"{kind}-{self.web_port}@%h"]
         if kind.startswith("relay"):
             return [python, "manage.py", "relay_outbox"]
+        if kind.startswith("serve_"):  # serve_<context>: its REST and gRPC endpoints
+            context = kind.removeprefix("serve_")
+            return [python, "manage.py", "serve_context", context, "--http", f"127.0.0.1:{self.serve_ports[0]}",
+                    "--grpc", f"127.0.0.1:{self.serve_ports[1]}"]
         if kind == "beat":
             return [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
                     "-s", str(self.log_dir / "beat-schedule")]

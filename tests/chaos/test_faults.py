@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+import urllib3
 
 from tests.chaos.checks import assert_books_balance, post_orders, record, wait_all_final
 from tests.processes import wait_for
@@ -144,3 +145,35 @@ def test_a_poison_payload_is_dead_lettered_alone(chaos_postgres, chaos_shop):
         "JOIN outbox_outboxevent e ON e.id = d.event_id WHERE d.status = 'dead'", database=shop.database)
     assert dead and all(aggregate == "poison" and attempts == 1 and "unreadable stored message" in error
                         for aggregate, attempts, error in dead)
+
+
+def test_serve_context_answers_over_rest_and_grpc_right_after_a_database_restart(chaos_postgres, chaos_shop):
+    from inventory.transports.grpc.client import GrpcInventoryApi
+    from scenarios.processes import wait_listening
+
+    shop = chaos_shop()
+    shop.start("serve_inventory")
+    http, grpc_port = shop.serve_ports
+    wait_listening(http, timeout=60)
+    wait_listening(grpc_port, timeout=60)
+    pool = urllib3.PoolManager(maxsize=8, retries=False, timeout=5)
+    token = "dev-inventory-service-token"
+    grpc = GrpcInventoryApi(target=f"127.0.0.1:{grpc_port}", timeout=5, token=token)
+
+    def answers() -> list:
+        rest = [pool.request("GET", f"http://127.0.0.1:{http}/internal/inventory/availability/?skus=CHAOS-A",
+                             headers={"Authorization": f"Bearer {token}"}).status for _ in range(8)]
+        return rest + [grpc.get_availability(skus=["CHAOS-A"])[0].sku for _ in range(8)]
+
+    # Concurrently, so that several server threads (each with its own connection) hold one when it dies.
+    threads = [threading.Thread(target=answers) for _ in range(4)]
+    [thread.start() for thread in threads], [thread.join() for thread in threads]
+    chaos_postgres.stop("fast")
+    chaos_postgres.start()
+    back = time.monotonic()
+    results = []
+    threads = [threading.Thread(target=lambda: results.extend(answers())) for _ in range(4)]
+    [thread.start() for thread in threads], [thread.join() for thread in threads]
+    assert sorted(map(str, results)) == sorted(map(str, [200] * 32 + ["CHAOS-A"] * 32)), results
+    record(f"serve_context after a database restart: 64 calls over REST and gRPC all answered, the last "
+           f"{time.monotonic() - back:.1f}s after the restart")
