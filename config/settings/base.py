@@ -165,7 +165,7 @@ OUTBOX = {
     # Retention (outbox/retention.py): done deliveries and their inbox records go after DONE_RETENTION_SECONDS
     # (a duplicate can no longer arrive once a delivery is done); fully delivered messages, which order
     # timelines read, after RETENTION_DAYS; at most PRUNE_LIMIT rows of each per run (every 5 minutes).
-    "RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "3")),
+    "RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "1")),
     "DONE_RETENTION_SECONDS": float(os.environ.get("OUTBOX_DONE_RETENTION_SECONDS", "3600")),
     "PRUNE_LIMIT": int(os.environ.get("OUTBOX_PRUNE_LIMIT", "100000")),
     "QUEUE_PREFIX": "",  # each context's handlers run on the Celery queue "<prefix><context>"

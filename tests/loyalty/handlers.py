@@ -3,6 +3,9 @@ import os
 import time
 from decimal import Decimal
 
+from django.db import connection
+
+from common.errors import NotYetKnown
 from outbox.api import Envelope, subscriber, upcaster
 
 from .models import PointsAward, ProbeEffect
@@ -69,10 +72,6 @@ def versioned(envelope: Envelope) -> None:
 @subscriber("tests.Follower", max_attempts=2)
 def follower(envelope: Envelope) -> None:
     """Waits (NotYetKnown) until its leader's effect exists, as choreography's handlers do; records one effect."""
-    from django.db import connection
-
-    from common.errors import NotYetKnown
-
     key = envelope.payload["key"]
     if ProbeEffect.objects.filter(key=f"cut:{key}").exists():  # the test asks for a database restart mid-handler
         import psycopg
