@@ -175,8 +175,13 @@ MIDDLEWARE.append("outbox.middleware.MessageContextMiddleware")  # correlation i
 # Redis redelivers an unacknowledged message only after this; no countdown/ETA may exceed it (it would
 # run twice). Retries of deliveries wait in the database (next_attempt_at), never in the broker.
 CELERY_REDIS_VISIBILITY_TIMEOUT = 3600
+# A publisher (the relay's hand-off, its queue-depth check) gives up on a broker that is away after about a
+# second instead of kombu's default of retrying forever at 2, 4, 6... s: the relay then logs it, keeps the
+# deliveries in the database and tries again a second later, so it resumes within a second of the broker's
+# return. Celery workers reconnect by their own schedule (broker_connection_max_retries), not by this.
+BROKER_CONNECT_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
 if CELERY_BROKER_URL.startswith("redis"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_REDIS_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_REDIS_VISIBILITY_TIMEOUT, **BROKER_CONNECT_RETRY}
 CELERY_MAX_REDELIVERIES = 5  # a plain command whose worker dies this often more is dead-lettered (common.tasks)
 CELERY_DB_REUSE_MAX = 1000  # else Celery's Django fixup closes the connection around every task
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True

@@ -13,6 +13,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-stalled-checkouts": {"task": "orders.expire_stalled_checkouts", "schedule": 5.0},
 }
 OUTBOX = {**OUTBOX, "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))}
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}  # production's: no redelivery by the broker
+# Production's: no redelivery by the broker within a test, and a publisher gives up on a broker that is away.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **base.BROKER_CONNECT_RETRY}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "handlers": {"console": {"class": "logging.StreamHandler"}},
            "root": {"handlers": ["console"], "level": "WARNING"}}
