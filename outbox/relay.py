@@ -144,7 +144,7 @@ def keep_queued_leases() -> int:
     now = timezone.now()
     expired = Delivery.objects.filter(status=Delivery.Status.IN_FLIGHT, started_at__isnull=True,
                                       leased_until__lt=now)
-    subscribers = set(expired.values_list("subscriber", flat=True).distinct())
+    subscribers = set(expired.order_by().values_list("subscriber", flat=True).distinct())
     if not subscribers:
         return 0
     busy, depth = [], {}
