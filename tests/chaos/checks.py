@@ -1,7 +1,6 @@
 """Load for the chaos shop and the books it must balance afterwards, read straight from its database."""
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 import uuid
@@ -27,14 +26,15 @@ class Load:
 def post_orders(url: str, *, count: int, seconds: float, clients: int = 4, stop: threading.Event | None = None) -> Load:
     """POST up to `count` orders within `seconds` (each waits for its answer); what came back."""
     load, lock = Load(), threading.Lock()
-    counter = itertools.count()
+    issued = [0]
     deadline = time.monotonic() + seconds
     pool = urllib3.PoolManager(maxsize=clients, retries=False, timeout=urllib3.Timeout(total=15))
     interval = seconds / count * clients  # spread the orders over the whole window
 
     def client(n: int) -> None:
         while time.monotonic() < deadline and not (stop and stop.is_set()):
-            i = next(counter)
+            with lock:
+                i, issued[0] = issued[0], issued[0] + 1
             if i >= count:
                 return
             body = f'{{"lines": [{{"sku": "{list(SKUS)[i % len(SKUS)]}", "quantity": {1 + i % 3}}}], ' \
@@ -51,6 +51,8 @@ def post_orders(url: str, *, count: int, seconds: float, clients: int = 4, stop:
                     load.errors += 1
             with lock:
                 load.count += 1
+                if issued[0] >= count:
+                    return  # nothing left to post: no reason to wait out the interval
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]

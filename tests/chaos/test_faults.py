@@ -55,7 +55,7 @@ def test_database_restart_mid_load_and_at_idle(chaos_postgres, chaos_shop, mode)
     chaos_postgres.stop("fast")
     chaos_postgres.start()
     back = time.monotonic()
-    load = post_orders(shop.url, count=3, seconds=1.5, clients=1)
+    load = post_orders(shop.url, count=3, seconds=5, clients=3)  # at once: several web threads, each its own connection
     assert load.statuses.get(201, 0) + load.statuses.get(202, 0) == 3, load  # the web's first request succeeds
     settle_and_check(chaos_postgres, shop, f"database restart at idle ({mode})", since=back)
     assert time.monotonic() - back < 20
