@@ -1,6 +1,8 @@
 """The relay: fan stored messages out to per-subscriber deliveries, claim due ones, hand them to Celery."""
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import time
 from collections import defaultdict
@@ -10,6 +12,7 @@ from celery import current_app
 from django.conf import settings
 from kombu.exceptions import OperationalError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Delivery
@@ -134,12 +137,36 @@ def queued_messages(queue: str) -> int:
             return 0
 
 
+def held_by_workers() -> set[int] | None:
+    """Ids of deliveries in messages that workers have taken and not yet acknowledged (a worker prefetches a
+    message before it starts it); None when the broker cannot tell (only Redis keeps them where we can read)."""
+    with current_app.connection_or_acquire() as conn:
+        channel = conn.default_channel
+        client, key = getattr(channel, "client", None), getattr(channel, "unacked_key", None)
+        if client is None or not isinstance(key, str):
+            return None
+        held = set()
+        for _, value in client.hscan_iter(key):  # at most the workers' prefetch: a few messages per process
+            try:
+                raw = json.loads(value)[0]
+                if raw["headers"].get("task") != DELIVER_TASK:
+                    continue
+                body = raw["body"]
+                if raw["properties"].get("body_encoding") == "base64":
+                    body = base64.b64decode(body)
+                held.update(json.loads(body)[0][1])
+            except (ValueError, KeyError, IndexError, TypeError):
+                continue  # not a message of ours
+        return held
+
+
 def keep_queued_leases() -> int:
-    """Extend the hand-off lease of unstarted deliveries whose queue still holds messages; the number extended.
+    """Extend the hand-off lease of unstarted deliveries still queued or held by a worker; the number extended.
 
     An unstarted delivery past its hand-off lease was either lost (a broker restart, a purged queue) or is
-    still waiting its turn behind a backlog. Only an empty queue proves the loss: then claim() sends it
-    again. Behind a backlog, sending it again would only lengthen the queue.
+    still waiting its turn: behind a backlog, or prefetched by a busy worker. Only an empty queue and no
+    worker holding it prove the loss: then claim() sends it again. Otherwise sending it again would only
+    lengthen the queue and start it twice.
     """
     now = timezone.now()
     expired = Delivery.objects.filter(status=Delivery.Status.IN_FLIGHT, started_at__isnull=True,
@@ -147,6 +174,7 @@ def keep_queued_leases() -> int:
     subscribers = set(expired.order_by().values_list("subscriber", flat=True).distinct())
     if not subscribers:
         return 0
+    held = held_by_workers() or set()
     busy, depth = [], {}
     for name in subscribers:
         try:
@@ -157,9 +185,13 @@ def keep_queued_leases() -> int:
             depth[queue] = queued_messages(queue)
         if depth[queue]:
             busy.append(name)
-    if not busy:
+    if not busy and not held:
         return 0
-    return expired.filter(subscriber__in=busy).update(
+    # A message a killed worker held stays "unacknowledged" in Redis until the visibility timeout: a held one
+    # is trusted for LEASE_SECONDS after its hand-off (updated_at: extending the lease leaves it alone), as a
+    # started one would be. A queue's backlog is trusted however long it takes.
+    recently = Q(updated_at__gt=now - timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"]))
+    return expired.filter(Q(subscriber__in=busy) | (Q(id__in=held) & recently)).update(
         leased_until=now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"]))
 
 
