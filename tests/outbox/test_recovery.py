@@ -1,5 +1,6 @@
 """Delivery under trouble, in one process: waiting for an earlier message, unreadable payloads, lost hand-offs,
 a database connection lost mid-batch, and the admin's dead-letter action."""
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -162,45 +163,45 @@ def test_the_admin_can_dead_letter_any_delivery_that_is_not_done_and_replay_it(c
     assert sorted(ProbeEffect.objects.values_list("n", flat=True)) == [1, 2]
 
 
-def test_a_delivery_prefetched_by_a_busy_worker_is_not_sent_twice(celery_queue):
+@contextmanager
+def taken_by_a_worker(key: str):
+    """One delivery handed off, then taken from its queue and not acknowledged (a worker's prefetch): yields it
+    and a function acknowledging the message (the worker let go of it without starting it)."""
     from celery import current_app
 
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("reads the messages workers hold from Redis")
-    store(Bench(key="p", n=1))
+    store(Bench(key=key, n=1))
     _, in_flight = fan_out(batch=10)
-    [(delivery_id, name)] = in_flight
-    queue = subscriber_named(name).queue
     hand_off(in_flight)
-    celery_queue.touched.add(queue)
+    queue = subscriber_named(in_flight[0][1]).queue
     with current_app.connection_for_write() as conn:
-        channel = conn.default_channel
-        message = channel.basic_get(queue, no_ack=False)  # taken, not acknowledged: a worker's prefetch
+        message = conn.default_channel.basic_get(queue, no_ack=False)
         assert message is not None and queued_messages(queue) == 0
-        Delivery.objects.update(leased_until=timezone.now() - timedelta(seconds=1))
+        acknowledged = []
+        try:
+            yield in_flight[0], lambda: acknowledged.append(message.ack())
+        finally:
+            if not acknowledged:
+                message.ack()
+
+
+def expire_hand_offs(**changes) -> None:
+    Delivery.objects.update(leased_until=timezone.now() - timedelta(seconds=1), **changes)
+
+
+def test_a_delivery_prefetched_by_a_busy_worker_is_not_sent_twice():
+    with taken_by_a_worker("p") as (delivery, let_go):
+        expire_hand_offs()
         assert keep_queued_leases() == 1 and claim(batch=10) == []  # held, not lost
-        channel.basic_ack(message.delivery_tag)  # gone without starting it (as a worker killed before it started)
-    Delivery.objects.update(leased_until=timezone.now() - timedelta(seconds=1))
+        let_go()  # as a worker killed before it started it, after acknowledging
+    expire_hand_offs()
     assert keep_queued_leases() == 0
-    assert claim(batch=10) == [(delivery_id, name)]
+    assert claim(batch=10) == [delivery]
 
 
-def test_a_delivery_held_by_a_worker_that_died_is_sent_again_after_the_lease(celery_queue):
-    from celery import current_app
-
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("reads the messages workers hold from Redis")
-    store(Bench(key="d", n=1))
-    _, in_flight = fan_out(batch=10)
-    [(delivery_id, name)] = in_flight
-    hand_off(in_flight)
-    queue = subscriber_named(name).queue
-    celery_queue.touched.add(queue)
-    with current_app.connection_for_write() as conn:
-        channel = conn.default_channel
-        message = channel.basic_get(queue, no_ack=False)  # its worker is then killed: Redis keeps it unacked
-        past_lease = timezone.now() - timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"] + 1)
-        Delivery.objects.update(leased_until=timezone.now() - timedelta(seconds=1), updated_at=past_lease)
+def test_a_delivery_held_by_a_worker_that_died_is_sent_again_after_the_lease():
+    with taken_by_a_worker("d") as (delivery, _):  # its worker is killed: Redis keeps it unacknowledged
+        expire_hand_offs(updated_at=timezone.now() - timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"] + 1))
         assert keep_queued_leases() == 0
-        assert claim(batch=10) == [(delivery_id, name)]
-        channel.basic_ack(message.delivery_tag)
+        assert claim(batch=10) == [delivery]
