@@ -65,9 +65,9 @@ def clear_orders() -> None:
     Order.objects.all().delete()
 
 
-def in_process_profile(count: int) -> tuple[float, dict[str, tuple[int, float]]]:
-    """The checkout's deliveries run in this process, batch by batch as a worker would: (deliveries/s, per
-    subscriber (deliveries, seconds)). No broker or relay wait in it: the cost of the deliveries themselves."""
+def in_process_profile(count: int) -> tuple[int, float, dict[str, list]]:
+    """The checkout's deliveries run in this process, batch by batch as a worker would: (deliveries, seconds,
+    per subscriber [deliveries, seconds]). No broker or relay wait in it: the cost of the deliveries themselves."""
     from outbox.delivery import deliver_batch
     from outbox.relay import claim, fan_out
 
@@ -88,9 +88,31 @@ def in_process_profile(count: int) -> tuple[float, dict[str, tuple[int, float]]]
                 deliver_batch(subscriber, ids[start:start + 100])
                 per[subscriber][0] += len(ids[start:start + 100])
                 per[subscriber][1] += time.perf_counter() - t
-    elapsed = time.perf_counter() - started
-    total = sum(n for n, _ in per.values())
-    return total / elapsed, {name: (n, seconds) for name, (n, seconds) in per.items()}
+    return sum(n for n, _ in per.values()), time.perf_counter() - started, per
+
+
+def in_process_a_b(count: int, rounds: int = 8) -> tuple[dict[bool, float], dict[str, list]]:
+    """Deliveries/s in one process with synchronous and asynchronous handler commits, in alternating rounds
+    (A B B A ...) so that the machine's load swings hit both alike; and the asynchronous rounds' per subscriber."""
+    from django.conf import settings
+
+    configured = settings.OUTBOX
+    totals = {True: [0, 0.0], False: [0, 0.0]}
+    per_async: dict[str, list] = defaultdict(lambda: [0, 0.0])
+    try:
+        for number in range(rounds):
+            synchronous = number % 4 in (0, 3)
+            settings.OUTBOX = {**configured, "SYNCHRONOUS_HANDLER_COMMIT": synchronous}
+            deliveries, seconds, per = in_process_profile(max(1, 2 * count // rounds))
+            totals[synchronous][0] += deliveries
+            totals[synchronous][1] += seconds
+            for name, (n, spent) in per.items():
+                if not synchronous:
+                    per_async[name][0] += n
+                    per_async[name][1] += spent
+    finally:
+        settings.OUTBOX = configured
+    return {mode: n / seconds for mode, (n, seconds) in totals.items()}, per_async
 
 
 def end_to_end(count: int) -> tuple[float, float, int]:
@@ -168,18 +190,11 @@ def main() -> None:
         from tests.processes import celery_worker, child_env, relay
 
         seed()
-        from django.conf import settings
-
         place_orders(20)  # warm caches and code paths, then measure
-        synchronous = settings.OUTBOX
-        settings.OUTBOX = {**synchronous, "SYNCHRONOUS_HANDLER_COMMIT": True}
-        floor_rate, _ = in_process_profile(args.orders)  # each handler's commit waits for the WAL flush
-        settings.OUTBOX = {**synchronous, "SYNCHRONOUS_HANDLER_COMMIT": False}
-        rate, per = in_process_profile(args.orders)
-        settings.OUTBOX = synchronous
-        print(f"\nin one process, no broker: {rate:,.0f} deliveries/s of the real subscribers "
-              f"({args.orders} choreographed orders); {floor_rate:,.0f}/s when each handler's commit waits for "
-              f"the WAL flush (SYNCHRONOUS_HANDLER_COMMIT)")
+        rates, per = in_process_a_b(args.orders)
+        print(f"\nin one process, no broker: {rates[False]:,.0f} deliveries/s of the real subscribers "
+              f"({args.orders} choreographed orders); {rates[True]:,.0f}/s when each handler's commit waits for "
+              f"the WAL flush (SYNCHRONOUS_HANDLER_COMMIT), in alternating rounds")
         print(f"{'subscriber':<48} {'deliveries':>10} {'us/delivery':>12} {'share':>6}")
         spent = sum(seconds for _, seconds in per.values())
         for name, (n, seconds) in sorted(per.items(), key=lambda item: -item[1][1]):

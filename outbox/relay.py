@@ -82,12 +82,13 @@ RETURNING id, subscriber
 """
 
 
-def claim(*, batch: int) -> list[tuple[int, str]]:
+def claim(*, batch: int, now=None) -> list[tuple[int, str]]:
     """Lease up to `batch` due deliveries: new ordered ones whose turn came, retries due, expired leases.
 
-    The lease is the short hand-off one; the worker extends it to LEASE_SECONDS when it starts them.
+    The lease is the short hand-off one; the worker extends it to LEASE_SECONDS when it starts them. `now`:
+    the time keep_queued_leases() judged the expired ones at (a lease expiring after it is not judged yet).
     """
-    now = timezone.now()
+    now = now or timezone.now()
     lease = now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
     with connection.cursor() as cursor:  # one statement: atomic by itself, no BEGIN/COMMIT round trips
         cursor.execute(CLAIM_SQL.format(skip_locked=_skip_locked()),
@@ -160,7 +161,7 @@ def held_by_workers() -> set[int] | None:
         return held
 
 
-def keep_queued_leases() -> int:
+def keep_queued_leases(*, now=None) -> int:
     """Extend the hand-off lease of unstarted deliveries still queued or held by a worker; the number extended.
 
     An unstarted delivery past its hand-off lease was either lost (a broker restart, a purged queue) or is
@@ -168,7 +169,7 @@ def keep_queued_leases() -> int:
     worker holding it prove the loss: then claim() sends it again. Otherwise sending it again would only
     lengthen the queue and start it twice.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     expired = Delivery.objects.filter(status=Delivery.Status.IN_FLIGHT, started_at__isnull=True,
                                       leased_until__lt=now)
     subscribers = set(expired.order_by().values_list("subscriber", flat=True).distinct())
@@ -200,8 +201,9 @@ def relay_once(*, batch: int | None = None) -> tuple[int, int]:
     batch = batch or settings.OUTBOX["BATCH_SIZE"]
     taken, in_flight = fan_out(batch=batch)
     hand_off(in_flight)
-    keep_queued_leases()
-    claimed = claim(batch=batch)
+    now = timezone.now()
+    keep_queued_leases(now=now)
+    claimed = claim(batch=batch, now=now)
     hand_off(claimed)
     return taken, len(claimed)
 
