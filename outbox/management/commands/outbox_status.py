@@ -3,6 +3,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from common.management.arguments import bounded
+
 from outbox.selectors import outbox_status
 
 
@@ -11,7 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", dest="as_json", action="store_true", help="One JSON object.")
-        parser.add_argument("--max-lag", type=float, default=None,
+        parser.add_argument("--max-lag", type=bounded(float, 0, 10**9), default=None,
                             help="Exit with status 1 when the lag is above this many seconds.")
 
     def handle(self, *args, as_json=False, max_lag=None, **options):
