@@ -38,7 +38,7 @@ def post_orders(url: str, *, count: int, seconds: float, clients: int = 4, stop:
             if i >= count:
                 return
             body = f'{{"lines": [{{"sku": "{list(SKUS)[i % len(SKUS)]}", "quantity": {1 + i % 3}}}], ' \
-                   f'"payment_token": "tok_visa"}}'
+                   f'"payment_token": "tok_visa", "shipping_address": "1 Chaos Road"}}'
             started = time.monotonic()
             try:
                 response = pool.request("POST", url + "/api/orders/", body=body, headers={

@@ -26,6 +26,7 @@ def settle_and_check(pg, shop, what: str, *, since: float, dead_allowed: int = 0
     settled = wait_all_final(pg, shop.database, timeout=SETTLE_SECONDS)
     books = assert_books_balance(pg, shop.database, dead_allowed=dead_allowed)
     recovered = time.monotonic() - since
+    assert books["orders"] >= 10, f"{what}: only {books['orders']} orders were placed: the load itself failed"
     assert within is None or recovered <= within, f"{what}: all final only {recovered:.1f}s after the fault"
     record(f"{what}: {books['orders']} orders, all final {time.monotonic() - since:.1f}s after the fault ended "
            f"(waited {settled:.1f}s after the load), max attempts {books['max_attempts']}, dead {books['dead']}")
