@@ -2,9 +2,24 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _replace_broken_connections(task=None, **kwargs) -> None:
+    # CELERY_DB_REUSE_MAX keeps connections across tasks, and Celery's fixup then looks at them only every
+    # N tasks: after a database restart every task would fail on the dead connection until then (forever at
+    # idle). Django's request-boundary check does it per task instead: a connection that raised is closed,
+    # and CONN_HEALTH_CHECKS tests a kept one before its first query, so the next task reconnects.
+    from django.db import close_old_connections
+
+    if task is not None and task.request.is_eager:
+        return  # run inside the caller (maybe in its transaction): the caller's connection, the caller's rules
+    close_old_connections()

@@ -1,27 +1,14 @@
 """Admin for messages and their deliveries: filters, payloads, replay and retry, and the outbox lag."""
 from django.contrib import admin, messages
-from django.db.models import Min
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from common.admin_utils import ReadOnlyAdminMixin, ReadOnlyInline
 
 from .models import Delivery, InboxRecord, OutboxEvent
+from .selectors import outbox_status
 from .wake import wake_now
-
-
-def delivery_stats() -> dict:
-    """Counts of pending (not yet done: pending, in flight, failed) and dead deliveries, and the outbox lag."""
-    waiting = Delivery.objects.filter(status__in=[Delivery.Status.PENDING, Delivery.Status.IN_FLIGHT,
-                                                  Delivery.Status.FAILED])
-    oldest = waiting.aggregate(oldest=Min("created_at"))["oldest"]
-    undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(oldest=Min("created_at"))["oldest"]
-    oldest = min([t for t in (oldest, undispatched) if t is not None], default=None)
-    return {
-        "pending": waiting.count(),
-        "undispatched": OutboxEvent.objects.filter(dispatched_at__isnull=True).count(),
-        "dead": Delivery.objects.filter(status=Delivery.Status.DEAD).count(),
-        "lag_seconds": round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0.0,
-    }
 
 
 class DeliveryInline(ReadOnlyInline):
@@ -42,7 +29,7 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class _Actions:
     def _reset(self, request, queryset, statuses, *, fresh: bool, verb: str):
         changes = {"status": Delivery.Status.PENDING, "next_attempt_at": timezone.now(), "leased_until": None,
-                   "updated_at": timezone.now()}
+                   "started_at": None, "updated_at": timezone.now()}
         if fresh:
             changes["attempts"] = 0
         count = queryset.filter(status__in=statuses).update(**changes)
@@ -58,8 +45,9 @@ class DeliveryAdmin(_Actions, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("event__aggregate_id", "event__event_id", "subscriber")
     list_select_related = ("event",)
     readonly_fields = ("event", "subscriber", "status", "ordered", "aggregate_key", "attempts", "next_attempt_at",
-                       "leased_until", "last_error", "created_at", "updated_at", "done_at", "payload", "headers")
-    actions = ["replay", "retry_now"]
+                       "leased_until", "started_at", "last_error", "created_at", "updated_at", "done_at", "payload",
+                       "headers")
+    actions = ["replay", "retry_now", "dead_letter"]
 
     @admin.display(description="event", ordering="event__name")
     def event_name(self, obj):
@@ -75,9 +63,22 @@ class DeliveryAdmin(_Actions, ReadOnlyAdminMixin, admin.ModelAdmin):
     def headers(self, obj):
         return obj.event.headers
 
-    @admin.action(description="Replay selected dead or failed deliveries (attempts start again)")
+    @admin.action(description="Replay selected deliveries that are not done (attempts start again)")
     def replay(self, request, queryset):
-        self._reset(request, queryset, [Delivery.Status.DEAD, Delivery.Status.FAILED], fresh=True, verb="replayed")
+        # A done one is left alone: its inbox record would make a replay a no-op anyway.
+        self._reset(request, queryset, [Delivery.Status.DEAD, Delivery.Status.FAILED, Delivery.Status.PENDING,
+                                        Delivery.Status.IN_FLIGHT], fresh=True, verb="replayed")
+
+    @admin.action(description="Dead-letter selected deliveries that are not done (no more attempts)")
+    def dead_letter(self, request, queryset):
+        now = timezone.now()
+        count = queryset.exclude(status__in=[Delivery.Status.DONE, Delivery.Status.DEAD]).update(
+            status=Delivery.Status.DEAD, leased_until=None, updated_at=now,
+            last_error=Concat(Value(f"dead-lettered by {request.user.get_username()} at {now:%Y-%m-%d %H:%M:%S}"
+                                    f"\n"), "last_error"),
+        )
+        wake_now()  # an ordered delivery behind it may go now
+        self.message_user(request, f"{count} deliveries dead-lettered", messages.SUCCESS if count else messages.WARNING)
 
     @admin.action(description="Retry selected failed or pending deliveries now")
     def retry_now(self, request, queryset):
@@ -85,7 +86,7 @@ class DeliveryAdmin(_Actions, ReadOnlyAdminMixin, admin.ModelAdmin):
                     verb="due now")
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {**(extra_context or {}), "outbox_stats": delivery_stats()})
+        return super().changelist_view(request, {**(extra_context or {}), "outbox_stats": outbox_status()})
 
 
 @admin.register(InboxRecord)

@@ -24,4 +24,7 @@ def countdowns_within_visibility_timeout(app_configs=None, **kwargs):
             ))
     if settings.OUTBOX["LEASE_SECONDS"] >= timeout:
         errors.append(checks.Warning("OUTBOX LEASE_SECONDS is not below the visibility timeout", id="outbox.W001"))
+    if settings.OUTBOX["HANDOFF_SECONDS"] > settings.OUTBOX["LEASE_SECONDS"]:
+        errors.append(checks.Warning("OUTBOX HANDOFF_SECONDS is above LEASE_SECONDS: a message lost with the broker "
+                                     "would wait longer than a dead worker's deliveries", id="outbox.W002"))
     return errors

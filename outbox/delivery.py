@@ -4,15 +4,19 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 import traceback
 import uuid
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from common.errors import NotYetKnown
 
 from .envelope import Envelope, message_context
 from .models import Delivery, InboxRecord, OutboxEvent
@@ -46,11 +50,16 @@ def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope], *, done_
               + ", ".join(["(%s, %s, %s)"] * len(envelopes))
               + " ON CONFLICT (event_id, subscriber) DO NOTHING RETURNING event_id")
     if done_ids:
+        # Asynchronous commit, as for _START_SQL: a crash of PostgreSQL itself may forget the last few hundred
+        # milliseconds of commits, and then forgets each handler's effects, inbox row and done mark together
+        # (they are one transaction), so the delivery runs again; any later synchronous commit (a producer's)
+        # makes them durable. It saves the WAL flush per delivery, the largest cost the outbox adds to one.
         insert = (f"WITH inserted AS ({insert}), done AS ("
                   f"UPDATE outbox_delivery SET status = 'done', done_at = %s, leased_until = NULL, last_error = '' "
-                  f"WHERE status = 'in_flight' AND id IN ({', '.join(['%s'] * len(done_ids))})) "
-                  f"SELECT event_id FROM inserted")
-        params += [now, *done_ids]
+                  f"WHERE status = 'in_flight' AND id IN ({', '.join(['%s'] * len(done_ids))})), "
+                  f"async_commit AS (SELECT set_config('synchronous_commit', %s, true)) "
+                  f"SELECT event_id FROM inserted, async_commit")
+        params += [now, *done_ids, "on" if settings.OUTBOX["SYNCHRONOUS_HANDLER_COMMIT"] else "off"]
     with connection.cursor() as cursor:
         # Concurrent duplicates wait here on the unique index until the first commits, then do nothing.
         cursor.execute(insert, params)
@@ -63,10 +72,14 @@ def _run(subscriber: Subscriber, envelope: Envelope) -> None:
         subscriber.handler(upcast(envelope, subscriber.version))
 
 
-def handle(subscriber: Subscriber, envelope: Envelope) -> bool:
-    """Run the handler and record it in the inbox in one transaction; False when it had already run."""
+def handle(subscriber: Subscriber, envelope: Envelope, *, delivery_id: int | None = None) -> bool:
+    """Run the handler and record it in the inbox in one transaction; False when it had already run.
+
+    With `delivery_id` on PostgreSQL, the delivery is marked done in that transaction too (the caller need not).
+    """
     with transaction.atomic():
-        if not _record_in_inbox(subscriber, [envelope]):
+        done_ids = [delivery_id] if delivery_id is not None and connection.vendor == "postgresql" else ()
+        if not _record_in_inbox(subscriber, [envelope], done_ids=done_ids):
             return False
         _run(subscriber, envelope)
     return True
@@ -111,14 +124,14 @@ _EVENT_COLUMNS = "e.id, e.event_id, e.name, e.version, e.aggregate_type, e.aggre
 # could forget the last attempt counts, which only lets a delivery run once more.
 _START_SQL = f"""
 WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
-UPDATE outbox_delivery SET attempts = attempts + 1, leased_until = %s, updated_at = %s
+UPDATE outbox_delivery SET attempts = attempts + 1, leased_until = %s, updated_at = %s, started_at = %s
 FROM outbox_outboxevent e, async_commit
 WHERE e.id = outbox_delivery.event_id AND outbox_delivery.status = 'in_flight' AND outbox_delivery.id IN ({{ids}})
 RETURNING outbox_delivery.id, outbox_delivery.attempts, {_EVENT_COLUMNS}
 """
 # SQLite's RETURNING sees only the updated table: count the attempts, then read the messages (no network hop).
 _START_SQLITE = """
-UPDATE outbox_delivery SET attempts = attempts + 1, leased_until = %s, updated_at = %s
+UPDATE outbox_delivery SET attempts = attempts + 1, leased_until = %s, updated_at = %s, started_at = %s
 WHERE status = 'in_flight' AND id IN ({ids}) RETURNING id, attempts
 """
 _READ_SQLITE = f"""
@@ -127,14 +140,19 @@ WHERE d.id IN ({{ids}})
 """
 
 
-def _start(ids: list[int]) -> list[tuple[int, int, Envelope]]:
-    """Count an attempt on each delivery still in flight, before its handler runs: (id, attempts, envelope)."""
+def _start(ids: list[int]) -> tuple[list[tuple[int, int, Envelope]], list[tuple[int, int, str]]]:
+    """Count an attempt on each delivery still in flight, before its handler runs.
+
+    Returns the started ones as (id, attempts, envelope), in publication order, and the ones whose stored
+    message cannot be read as (id, attempts, error): one malformed row never stops its neighbours.
+    """
     now = timezone.now()
     lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
     with connection.cursor() as cursor:
         # One statement in autocommit: committed before the handler runs, so a handler that kills its
         # worker still uses up its attempts; it also reads the messages, saving a round trip.
-        times = [connection.ops.adapt_datetimefield_value(lease), connection.ops.adapt_datetimefield_value(now)]
+        times = [connection.ops.adapt_datetimefield_value(lease), connection.ops.adapt_datetimefield_value(now),
+                 connection.ops.adapt_datetimefield_value(now)]
         if connection.vendor == "sqlite":
             cursor.execute(_START_SQLITE.format(ids=", ".join(["%s"] * len(ids))), [*times, *ids])
             started_ids = [row[0] for row in cursor.fetchall()]
@@ -145,16 +163,24 @@ def _start(ids: list[int]) -> list[tuple[int, int, Envelope]]:
         else:
             cursor.execute(_START_SQL.format(ids=", ".join(["%s"] * len(ids))), [*times, *ids])
             rows = cursor.fetchall()
-    started = [
-        (delivery_id, attempts, Envelope(
-            event_id=_uuid(event_id), name=name, version=version, aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id, occurred_at=_datetime(occurred_at), payload=_json(payload),
-            headers=_json(headers) or {}, sequence=sequence,
-        ))
-        for delivery_id, attempts, sequence, event_id, name, version, aggregate_type, aggregate_id, occurred_at,
-        payload, headers in rows
-    ]
-    return sorted(started, key=lambda item: item[2].sequence)
+    started, unreadable = [], []
+    for delivery_id, attempts, *message in rows:
+        try:
+            started.append((delivery_id, attempts, _envelope_from_row(*message)))
+        except Exception:
+            unreadable.append((delivery_id, attempts, "unreadable stored message\n" + traceback.format_exc()))
+    return sorted(started, key=lambda item: item[2].sequence), unreadable
+
+
+def _envelope_from_row(sequence, event_id, name, version, aggregate_type, aggregate_id, occurred_at, payload,
+                       headers) -> Envelope:
+    payload, headers = _json(payload), _json(headers) or {}
+    if not isinstance(payload, dict) or not isinstance(headers, dict):
+        raise ValueError(f"payload and headers must be JSON objects, not {type(payload).__name__} "
+                         f"and {type(headers).__name__}")
+    return Envelope(event_id=_uuid(event_id), name=name, version=version, aggregate_type=aggregate_type,
+                    aggregate_id=aggregate_id, occurred_at=_datetime(occurred_at), payload=payload,
+                    headers=headers, sequence=sequence)
 
 
 def _uuid(value) -> uuid.UUID:
@@ -177,7 +203,7 @@ def _give_up_or_retry(delivery: Delivery, max_attempts: int, error: str) -> None
     if delivery.attempts >= max_attempts:
         status, due = Delivery.Status.DEAD, now
         logger.error("delivery %s to %s is dead after %s attempts: %s", delivery.id, delivery.subscriber,
-                     delivery.attempts, error.splitlines()[-1] if error else "")
+                     delivery.attempts, error.strip().splitlines()[-1] if error.strip() else "")
     else:
         status, due = Delivery.Status.FAILED, now + timedelta(seconds=backoff_seconds(delivery.attempts))
     Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.IN_FLIGHT).update(
@@ -185,16 +211,92 @@ def _give_up_or_retry(delivery: Delivery, max_attempts: int, error: str) -> None
     )
 
 
+def wait_seconds(age: float) -> float:
+    """How long a delivery waiting for an earlier message sleeps: short at first, a few seconds later on."""
+    config = settings.OUTBOX
+    return min(config["WAIT_MAX_DELAY_SECONDS"], max(config["RETRY_BASE_SECONDS"] / 2, age / 4))
+
+
+def _wait_or_give_up(delivery: Delivery, envelope: Envelope, error: NotYetKnown) -> bool:
+    """The message arrived before the one it follows: try again soon without spending an attempt.
+
+    Waiting has its own budget, in time since the message occurred (WAIT_SECONDS, far beyond the seconds a
+    lost message takes to be sent again); past it the delivery is dead, with the reason. True while waiting.
+    """
+    now = timezone.now()
+    age = (now - envelope.occurred_at).total_seconds()
+    if age > settings.OUTBOX["WAIT_SECONDS"]:
+        _give_up_or_retry(delivery, 0, f"gave up waiting {age:.0f}s for an earlier message: {error}")
+        return False
+    # "failed (will retry)" with the attempt given back: the admin's retry-now applies, the budget does not.
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.IN_FLIGHT).update(
+        status=Delivery.Status.FAILED, attempts=F("attempts") - 1, leased_until=None, started_at=None,
+        next_attempt_at=now + timedelta(seconds=wait_seconds(age)), last_error=f"waiting: {error}", updated_at=now,
+    )
+    return True
+
+
+def _database_lost(error: Exception) -> bool:
+    """True when `error` is the database going away (a restart, a dropped connection), not the handler's fault."""
+    if connection.vendor != "postgresql" or not isinstance(error, (OperationalError, InterfaceError)):
+        return False
+    # No SQLSTATE: the client lost the connection; 08: connection exception; 57P: the server shut down or
+    # terminated the session. Not 57014 (statement timeout) or 40P01 (deadlock): those are the handler's.
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))
+
+
+def _put_back(done: list[int], unfinished: list[int], *, seconds: float = 10.0) -> None:
+    """After the database went away mid-batch: mark what finished, and return the rest unspent (refunded).
+
+    Tries for `seconds` while the database comes back; if it stays away, the leases bring them back later.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            connection.close()
+            with transaction.atomic():
+                if done:
+                    _mark_done(done)
+                Delivery.objects.filter(id__in=unfinished, status=Delivery.Status.IN_FLIGHT).update(
+                    status=Delivery.Status.PENDING, attempts=F("attempts") - 1, leased_until=None, started_at=None,
+                    next_attempt_at=timezone.now(), updated_at=timezone.now(),
+                )
+            logger.warning("the database went away mid-batch; %s deliveries put back without spending an attempt",
+                           len(unfinished))
+            return
+        except DatabaseError:
+            if time.monotonic() > deadline:
+                logger.warning("the database is still away; %s deliveries come back when their lease expires",
+                               len(unfinished))
+                connection.close()
+                return
+            time.sleep(0.5)
+
+
 def deliver_batch(subscriber_name: str, ids: list[int]) -> dict:
     """Run one subscriber's handler for each of its deliveries in `ids` (together if it allows, else one by one)."""
     subscriber = subscriber_named(subscriber_name)
-    started = _start(ids)
+    counts = {"handled": 0, "duplicate": 0, "failed": 0, "dead": 0, "waiting": 0}
+    try:
+        started, unreadable = _start(ids)
+    except DatabaseError as error:
+        if not _database_lost(error):
+            raise
+        # Nothing was counted: the deliveries are still in their hand-off lease and go out again once it ends.
+        logger.warning("database unavailable when starting deliveries %s: %s", ids, error)
+        connection.close()
+        return counts
     max_attempts = subscriber.max_attempts or settings.OUTBOX["MAX_ATTEMPTS"]
-    counts = None
+    for delivery_id, attempts, error in unreadable:
+        # A stored message that cannot be read never will be: dead-lettered at once, with why (replayable).
+        _give_up_or_retry(Delivery(id=delivery_id, subscriber=subscriber.name, attempts=attempts), 0, error)
+        counts["dead"] += 1
+    together = None
     if subscriber.batch and started and all(attempts <= max_attempts for _, attempts, _ in started):
-        counts = _handle_together(subscriber, started)
-    if counts is None:
-        counts = _handle_one_by_one(subscriber, started, max_attempts)
+        together = _handle_together(subscriber, started)
+    for key, value in (together or _handle_one_by_one(subscriber, started, max_attempts)).items():
+        counts[key] += value
     if subscriber.ordered and (counts["handled"] or counts["duplicate"] or counts["dead"]):
         wake_now()  # the next message of each aggregate may go now
     return counts
@@ -202,8 +304,8 @@ def deliver_batch(subscriber_name: str, ids: list[int]) -> dict:
 
 def _handle_one_by_one(subscriber: Subscriber, started, max_attempts: int) -> dict:
     """Each delivery in its own transaction, so one failure (or an email sent) is never rolled back with others."""
-    done, counts = [], {"handled": 0, "duplicate": 0, "failed": 0, "dead": 0}
-    for delivery_id, attempts, envelope in started:
+    done, counts = [], {"handled": 0, "duplicate": 0, "failed": 0, "dead": 0, "waiting": 0}
+    for position, (delivery_id, attempts, envelope) in enumerate(started):
         delivery = Delivery(id=delivery_id, subscriber=subscriber.name, attempts=attempts)
         if attempts > max_attempts:
             # It was started max_attempts times and never finished: its handler keeps killing the worker.
@@ -211,12 +313,19 @@ def _handle_one_by_one(subscriber: Subscriber, started, max_attempts: int) -> di
             counts["dead"] += 1
             continue
         try:
-            handled = handle(subscriber, envelope)
-        except Exception:
+            handled = handle(subscriber, envelope, delivery_id=delivery_id)
+        except NotYetKnown as error:
+            counts["waiting" if _wait_or_give_up(delivery, envelope, error) else "dead"] += 1
+            continue
+        except Exception as error:
+            if _database_lost(error):
+                _put_back(done, [item[0] for item in started[position:]])
+                return counts
             _give_up_or_retry(delivery, max_attempts, traceback.format_exc())
             counts["failed"] += 1
             continue
-        done.append(delivery_id)
+        if connection.vendor != "postgresql":  # there, handle() marked it done in its own transaction
+            done.append(delivery_id)
         counts["handled" if handled else "duplicate"] += 1
     if done:
         _mark_done(done)

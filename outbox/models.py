@@ -53,6 +53,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(help_text="When a pending or failed delivery is due.")
     leased_until = models.DateTimeField(null=True, blank=True, help_text="An in-flight delivery is reclaimed after.")
+    # NULL while handed to the broker and not yet taken by a worker: such a lease is short (HANDOFF_SECONDS),
+    # so a message lost with the broker is sent again in seconds; a started one has the long LEASE_SECONDS.
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last started it.")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

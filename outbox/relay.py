@@ -1,6 +1,8 @@
 """The relay: fan stored messages out to per-subscriber deliveries, claim due ones, hand them to Celery."""
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import time
 from collections import defaultdict
@@ -10,6 +12,7 @@ from celery import current_app
 from django.conf import settings
 from kombu.exceptions import OperationalError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Delivery
@@ -39,7 +42,7 @@ RETURNING id, name, aggregate_type, aggregate_id
 def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
     """Create the deliveries of up to `batch` undispatched messages: (messages taken, deliveries in flight)."""
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
+    lease = now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
     with transaction.atomic():
         # No id watermark: a row committed late with a lower id is simply still NULL here, and is taken then.
         with connection.cursor() as cursor:
@@ -62,7 +65,7 @@ def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
 
 
 CLAIM_SQL = """
-UPDATE outbox_delivery SET status = 'in_flight', leased_until = %(lease)s, updated_at = %(now)s
+UPDATE outbox_delivery SET status = 'in_flight', leased_until = %(lease)s, updated_at = %(now)s, started_at = NULL
 WHERE id IN (
   SELECT d.id FROM outbox_delivery d
   WHERE ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= %(now)s)
@@ -79,10 +82,14 @@ RETURNING id, subscriber
 """
 
 
-def claim(*, batch: int) -> list[tuple[int, str]]:
-    """Lease up to `batch` due deliveries: new ordered ones whose turn came, retries due, expired leases."""
-    now = timezone.now()
-    lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
+def claim(*, batch: int, now=None) -> list[tuple[int, str]]:
+    """Lease up to `batch` due deliveries: new ordered ones whose turn came, retries due, expired leases.
+
+    The lease is the short hand-off one; the worker extends it to LEASE_SECONDS when it starts them. `now`:
+    the time keep_queued_leases() judged the expired ones at (a lease expiring after it is not judged yet).
+    """
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
     with connection.cursor() as cursor:  # one statement: atomic by itself, no BEGIN/COMMIT round trips
         cursor.execute(CLAIM_SQL.format(skip_locked=_skip_locked()),
                        {"now": _db_time(now), "lease": _db_time(lease), "batch": batch})
@@ -120,12 +127,83 @@ def hand_off(claimed: list[tuple[int, str]]) -> int:
     return len(sent)
 
 
+def queued_messages(queue: str) -> int:
+    """Messages waiting in a broker queue (0 when the queue does not exist, e.g. lost with a broker restart)."""
+    from kombu.exceptions import ChannelError
+
+    with current_app.connection_or_acquire() as conn:
+        try:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except ChannelError:
+            return 0
+
+
+def held_by_workers() -> set[int] | None:
+    """Ids of deliveries in messages that workers have taken and not yet acknowledged (a worker prefetches a
+    message before it starts it); None when the broker cannot tell (only Redis keeps them where we can read)."""
+    with current_app.connection_or_acquire() as conn:
+        channel = conn.default_channel
+        client, key = getattr(channel, "client", None), getattr(channel, "unacked_key", None)
+        if client is None or not isinstance(key, str):
+            return None
+        held = set()
+        for _, value in client.hscan_iter(key):  # at most the workers' prefetch: a few messages per process
+            try:
+                raw = json.loads(value)[0]
+                if raw["headers"].get("task") != DELIVER_TASK:
+                    continue
+                body = raw["body"]
+                if raw["properties"].get("body_encoding") == "base64":
+                    body = base64.b64decode(body)
+                held.update(json.loads(body)[0][1])
+            except (ValueError, KeyError, IndexError, TypeError):
+                continue  # not a message of ours
+        return held
+
+
+def keep_queued_leases(*, now=None) -> int:
+    """Extend the hand-off lease of unstarted deliveries still queued or held by a worker; the number extended.
+
+    An unstarted delivery past its hand-off lease was either lost (a broker restart, a purged queue) or is
+    still waiting its turn: behind a backlog, or prefetched by a busy worker. Only an empty queue and no
+    worker holding it prove the loss: then claim() sends it again. Otherwise sending it again would only
+    lengthen the queue and start it twice.
+    """
+    now = now or timezone.now()
+    expired = Delivery.objects.filter(status=Delivery.Status.IN_FLIGHT, started_at__isnull=True,
+                                      leased_until__lt=now)
+    subscribers = set(expired.order_by().values_list("subscriber", flat=True).distinct())
+    if not subscribers:
+        return 0
+    held = held_by_workers() or set()
+    busy, depth = [], {}
+    for name in subscribers:
+        try:
+            queue = subscriber_named(name).queue
+        except LookupError:
+            continue
+        if queue not in depth:
+            depth[queue] = queued_messages(queue)
+        if depth[queue]:
+            busy.append(name)
+    if not busy and not held:
+        return 0
+    # A message a killed worker held stays "unacknowledged" in Redis until the visibility timeout: a held one
+    # is trusted for LEASE_SECONDS after its hand-off (updated_at: extending the lease leaves it alone), as a
+    # started one would be. A queue's backlog is trusted however long it takes.
+    recently = Q(updated_at__gt=now - timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"]))
+    return expired.filter(Q(subscriber__in=busy) | (Q(id__in=held) & recently)).update(
+        leased_until=now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"]))
+
+
 def relay_once(*, batch: int | None = None) -> tuple[int, int]:
     """One relay cycle: (messages fanned out, deliveries claimed)."""
     batch = batch or settings.OUTBOX["BATCH_SIZE"]
     taken, in_flight = fan_out(batch=batch)
     hand_off(in_flight)
-    claimed = claim(batch=batch)
+    now = timezone.now()
+    keep_queued_leases(now=now)
+    claimed = claim(batch=batch, now=now)
     hand_off(claimed)
     return taken, len(claimed)
 

@@ -18,5 +18,5 @@ def relay_outbox() -> int:
 
 @shared_task(name="outbox.prune", ignore_result=True)
 def prune_outbox() -> dict:
-    """Retention run by beat: prune delivered work older than settings.OUTBOX['RETENTION_DAYS']."""
+    """Retention run by beat: prune delivered work past its retention (outbox.retention), in bounded batches."""
     return retention.prune()

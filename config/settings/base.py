@@ -77,6 +77,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # A kept connection is checked (one SELECT 1) before its first use in each request or task, so a
+        # database restart costs no failed request or task: the dead connection is replaced instead.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -188,12 +191,28 @@ OUTBOX = {
     "BATCH_SIZE": int(os.environ.get("OUTBOX_BATCH_SIZE", "500")),  # messages (and deliveries) per relay cycle
     "TASK_BATCH": int(os.environ.get("OUTBOX_TASK_BATCH", "100")),  # deliveries per Celery message
     # An in-flight delivery whose worker never finished is handed out again after this (the inbox dedupes).
-    "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "300")),
+    # A Celery message (TASK_BATCH deliveries) must finish well within it.
+    "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "60")),
+    # A delivery handed to the broker but not started by a worker within this is sent again, unless its
+    # queue still holds messages (a backlog, not a loss): a message lost with the broker returns in seconds.
+    "HANDOFF_SECONDS": float(os.environ.get("OUTBOX_HANDOFF_SECONDS", "10")),
+    # A delivery whose handler waits for an earlier message (NotYetKnown) is tried again without spending an
+    # attempt, every few seconds (at most WAIT_MAX_DELAY_SECONDS apart), until the message is this old.
+    "WAIT_SECONDS": float(os.environ.get("OUTBOX_WAIT_SECONDS", "1800")),
+    "WAIT_MAX_DELAY_SECONDS": float(os.environ.get("OUTBOX_WAIT_MAX_DELAY_SECONDS", "5")),
+    # PostgreSQL: a handler's transaction (effects, inbox row, done mark) commits without waiting for the WAL
+    # flush; a crash of the database server itself then only makes the last deliveries run again.
+    "SYNCHRONOUS_HANDLER_COMMIT": env_bool("OUTBOX_SYNCHRONOUS_HANDLER_COMMIT", False),
     "POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "1")),  # the relay's cycle when nothing wakes it
     "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),  # then the delivery is dead-lettered
     "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "2")),  # doubled per attempt
     "RETRY_MAX_SECONDS": 600.0,
-    "RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "7")),  # done work older than this is pruned
+    # Retention (outbox/retention.py): done deliveries and their inbox records go after DONE_RETENTION_SECONDS
+    # (a duplicate can no longer arrive once a delivery is done); fully delivered messages, which order
+    # timelines read, after RETENTION_DAYS; at most PRUNE_LIMIT rows of each per run (every 5 minutes).
+    "RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "1")),
+    "DONE_RETENTION_SECONDS": float(os.environ.get("OUTBOX_DONE_RETENTION_SECONDS", "3600")),
+    "PRUNE_LIMIT": int(os.environ.get("OUTBOX_PRUNE_LIMIT", "100000")),
     "QUEUE_PREFIX": "",  # each context's handlers run on the Celery queue "<prefix><context>"
     "WAKE": os.environ.get("OUTBOX_WAKE", "auto"),  # postgres (LISTEN/NOTIFY) | redis (pub/sub) | poll
 }
@@ -201,13 +220,18 @@ MIDDLEWARE.append("outbox.middleware.MessageContextMiddleware")  # correlation i
 # Redis redelivers an unacknowledged message only after this; no countdown/ETA may exceed it (it would
 # run twice). Retries of deliveries wait in the database (next_attempt_at), never in the broker.
 CELERY_REDIS_VISIBILITY_TIMEOUT = 3600
+# A publisher (the relay's hand-off, its queue-depth check) gives up on a broker that is away after about a
+# second instead of kombu's default of retrying forever at 2, 4, 6... s: the relay then logs it, keeps the
+# deliveries in the database and tries again a second later, so it resumes within a second of the broker's
+# return. Celery workers reconnect by their own schedule (broker_connection_max_retries), not by this.
+BROKER_CONNECT_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
 if CELERY_BROKER_URL.startswith("redis"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_REDIS_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_REDIS_VISIBILITY_TIMEOUT, **BROKER_CONNECT_RETRY}
 CELERY_DB_REUSE_MAX = 1000  # else Celery's Django fixup closes the connection around every task
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay-safety-net": {"task": "outbox.relay", "schedule": 30.0},
-    "outbox-prune": {"task": "outbox.prune", "schedule": 3600.0},
+    "outbox-prune": {"task": "outbox.prune", "schedule": 300.0},
 }
 
 # --- Boundaries between contexts: transports, targets, service auth (README "Transports") -----

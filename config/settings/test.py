@@ -18,6 +18,7 @@ OUTBOX = {
     **OUTBOX,  # noqa: F405
     "QUEUE_PREFIX": f"{CELERY_TASK_DEFAULT_QUEUE}.",
     "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "5")),
+    "HANDOFF_SECONDS": float(os.environ.get("OUTBOX_HANDOFF_SECONDS", "2")),
     "POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "0.5")),
     "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "3")),
     "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "0.2")),

@@ -37,3 +37,13 @@ class Poison(Event):
     aggregate_type = "poison"
     aggregate_field = "key"
     key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Follower(Event):
+    """A message that follows another one (its leader, a ProbeEffect keyed "leader:<key>"); waits until it is seen."""
+
+    name = "tests.Follower"
+    aggregate_type = "follower"
+    aggregate_field = "key"
+    key: str

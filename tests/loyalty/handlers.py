@@ -3,6 +3,9 @@ import os
 import time
 from decimal import Decimal
 
+from django.db import connection
+
+from common.errors import NotYetKnown
 from outbox.api import Envelope, subscriber, upcaster
 
 from .models import PointsAward, ProbeEffect
@@ -64,3 +67,21 @@ def versioned(envelope: Envelope) -> None:
     ProbeEffect.objects.create(event_id=envelope.event_id, subscriber="loyalty.versioned",
                                key=f"{envelope.payload['first']}|{envelope.payload['last']}|v{envelope.version}",
                                n=envelope.version, started_at=time.time(), pid=os.getpid())
+
+
+@subscriber("tests.Follower", max_attempts=2)
+def follower(envelope: Envelope) -> None:
+    """Waits (NotYetKnown) until its leader's effect exists, as choreography's handlers do; records one effect."""
+    key = envelope.payload["key"]
+    if ProbeEffect.objects.filter(key=f"cut:{key}").exists():  # the test asks for a database restart mid-handler
+        import psycopg
+
+        db = connection.settings_dict
+        pid = connection.connection.info.backend_pid
+        with psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, dbname=db["NAME"],
+                             user=db["USER"] or None, password=db["PASSWORD"] or None, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        ProbeEffect.objects.count()  # the connection is gone: this raises, as after a database restart
+    if not ProbeEffect.objects.filter(key=f"leader:{key}").exists():
+        raise NotYetKnown(f"leader of {key} not seen yet")
+    record_effect({"key": key, "n": 0}, "loyalty.follower", envelope.event_id)

@@ -41,7 +41,7 @@ def test_a_duplicate_delivery_is_recorded_and_ignored():
     deliver_outbox()
     Delivery.objects.update(status="in_flight")  # as if the broker handed the message out a second time
     assert deliver_batch("loyalty.probe", list(Delivery.objects.values_list("id", flat=True))) == {
-        "handled": 0, "duplicate": 1, "failed": 0, "dead": 0}
+        "handled": 0, "duplicate": 1, "failed": 0, "dead": 0, "waiting": 0}
     assert ProbeEffect.objects.count() == 1
 
 
@@ -143,7 +143,7 @@ def test_a_batch_sharing_one_transaction_falls_back_to_one_by_one_when_a_handler
         store(Bench(key="b", n=n, fail=fail))
     _, in_flight = fan_out(batch=10)
     counts = deliver_batch("loyalty.bench", [d for d, _ in in_flight])
-    assert counts == {"handled": 2, "duplicate": 0, "failed": 1, "dead": 0}
+    assert counts == {"handled": 2, "duplicate": 0, "failed": 1, "dead": 0, "waiting": 0}
     assert sorted(ProbeEffect.objects.values_list("n", flat=True)) == [1, 3]  # once each, despite the rollback
     assert sorted(Delivery.objects.values_list("status", flat=True)) == ["done", "done", "failed"]
     assert InboxRecord.objects.count() == 2
@@ -158,7 +158,7 @@ def test_a_batch_sharing_one_transaction_skips_what_it_already_handled():
     ids = [d for d, _ in in_flight]
     assert deliver_batch("loyalty.bench", ids[:1])["handled"] == 1
     Delivery.objects.update(status="in_flight")
-    assert deliver_batch("loyalty.bench", ids) == {"handled": 2, "duplicate": 1, "failed": 0, "dead": 0}
+    assert deliver_batch("loyalty.bench", ids) == {"handled": 2, "duplicate": 1, "failed": 0, "dead": 0, "waiting": 0}
     assert ProbeEffect.objects.count() == 3
 
 

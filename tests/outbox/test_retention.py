@@ -40,7 +40,9 @@ def test_retention_never_deletes_undelivered_work():
     assert sorted(Delivery.objects.values_list("status", flat=True)) == sorted(
         ["pending", "pending", "in_flight", "failed", "dead"]
     )
-    assert InboxRecord.objects.count() == 0
+    # The inbox records of deliveries not done (pending, in flight, failed, dead) still refuse a duplicate.
+    kept = set(InboxRecord.objects.values_list("event_id", flat=True))
+    assert kept == {e.event_id for e in events[2:6]}
 
 
 def test_recent_done_work_is_kept():
@@ -49,6 +51,32 @@ def test_recent_done_work_is_kept():
     deliver_outbox()
     call_command("prune_outbox")
     assert OutboxEvent.objects.count() == Delivery.objects.filter(status="done").count() == 1
+
+
+def test_done_deliveries_and_their_inbox_records_go_long_before_the_messages(settings):
+    settings.OUTBOX = {**settings.OUTBOX, "DONE_RETENTION_SECONDS": 3600, "RETENTION_DAYS": 3}
+    with transaction.atomic():
+        for n in range(3):
+            publish(Bench(key="k", n=n))
+    deliver_outbox()
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    Delivery.objects.update(done_at=two_hours_ago)
+    InboxRecord.objects.update(processed_at=two_hours_ago)
+    OutboxEvent.objects.update(dispatched_at=two_hours_ago)
+    call_command("prune_outbox")
+    assert (Delivery.objects.count(), InboxRecord.objects.count(), OutboxEvent.objects.count()) == (0, 0, 3)
+
+
+def test_pruning_is_bounded_per_run():
+    from outbox.retention import prune
+
+    with transaction.atomic():
+        for n in range(5):
+            publish(Bench(key="k", n=n))
+    deliver_outbox()
+    assert prune(done_older_than_seconds=-1, limit=2)["deliveries"] == 2
+    assert prune(done_older_than_seconds=-1, limit=2)["deliveries"] == 2
+    assert Delivery.objects.count() == 1
 
 
 def test_no_task_retries_beyond_the_visibility_timeout(settings):

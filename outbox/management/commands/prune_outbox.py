@@ -1,4 +1,4 @@
-"""manage.py prune_outbox: delete delivered work older than the retention; undelivered work is never touched."""
+"""manage.py prune_outbox: delete delivered work past its retention, in bounded batches; undelivered work stays."""
 from django.core.management.base import BaseCommand
 
 from common.management.arguments import bounded
@@ -6,12 +6,16 @@ from outbox.retention import prune
 
 
 class Command(BaseCommand):
-    help = "Prune done deliveries, fully delivered messages and inbox records older than the retention."
+    help = "Prune done deliveries with their inbox records, and fully delivered messages, past their retention."
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than-days", type=bounded(float, 0, 3650), default=None,
-                            help="Override settings.OUTBOX['RETENTION_DAYS'].")
+                            help="Messages: override settings.OUTBOX['RETENTION_DAYS'].")
+        parser.add_argument("--done-older-than-seconds", type=bounded(float, 0, 3650 * 86400), default=None,
+                            help="Done deliveries and inbox records: override OUTBOX['DONE_RETENTION_SECONDS'].")
+        parser.add_argument("--limit", type=bounded(int, 1, 100_000_000), default=None,
+                            help="At most this many rows of each kind.")
 
-    def handle(self, *args, older_than_days=None, **options):
-        counts = prune(older_than_days=older_than_days)
+    def handle(self, *args, older_than_days=None, done_older_than_seconds=None, limit=None, **options):
+        counts = prune(older_than_days=older_than_days, done_older_than_seconds=done_older_than_seconds, limit=limit)
         self.stdout.write(", ".join(f"{count} {what}" for what, count in counts.items()) + " pruned")
