@@ -10,7 +10,6 @@ CELERY_BEAT_SCHEDULE = {
     # The safety nets run often enough to act within a test's bounded wait.
     "outbox-relay-safety-net": {"task": "outbox.relay", "schedule": 5.0},
     "resume-stuck-sagas": {"task": "orders.resume_stuck_sagas", "schedule": 3.0},
-    "expire-stalled-checkouts": {"task": "orders.expire_stalled_checkouts", "schedule": 5.0},
 }
 OUTBOX = {**OUTBOX, "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))}
 # Production's: no redelivery by the broker within a test, and a publisher gives up on a broker that is away.
