@@ -16,6 +16,8 @@ from django.urls import include, path
 from django.utils.module_loading import import_string
 from gunicorn.app.base import BaseApplication
 
+from common.health import healthz
+
 from .grpc import build_server
 
 SERVABLE = ("inventory", "orders", "payments", "shipping")
@@ -26,7 +28,8 @@ def internal_wsgi_application(context: str):
     """A WSGI application serving only /internal/<context>/, with the lean internal middleware."""
     name = f"internal_urls_{context}"
     urlconf = types.ModuleType(name, f"The internal URLs of {context} alone.")
-    urlconf.urlpatterns = [path(f"internal/{context}/", include(f"{context}.transports.rest"))]
+    urlconf.urlpatterns = [path(f"internal/{context}/", include(f"{context}.transports.rest")),
+                           path("healthz", healthz)]  # readiness probe (run_topology)
     sys.modules[name] = urlconf
     settings.ROOT_URLCONF = name
     settings.MIDDLEWARE = settings.INTERNAL_MIDDLEWARE

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "shipping",
     "notifications",
     "scenarios",
+    "topology",  # manage.py run_topology (config/topologies/)
 ]
 
 MIDDLEWARE = [
