@@ -43,18 +43,11 @@ def alive(pid: int) -> bool:
         return False
 
 
-class RunningTopology:
-    """A started run_topology: its process, the storefront's URL, its output and log folder."""
+class Storefront:
+    """The storefront API of a running topology, over HTTP."""
 
-    def __init__(self, process: subprocess.Popen, web: str, output: Path, logs: Path):
-        self.process, self.web, self.output, self.logs = process, web, output, logs
-
-    def text(self) -> str:
-        return self.output.read_text()
-
-    def log(self, name: str) -> str:
-        path = self.logs / f"{name}.log"
-        return path.read_text() if path.exists() else ""
+    def __init__(self, web: str):
+        self.web = web
 
     def place_order(self, token: str, *, sku: str, quantity: int, payment_token: str = "tok_visa") -> requests.Response:
         return requests.post(f"{self.web}/api/orders/", json={
@@ -66,6 +59,26 @@ class RunningTopology:
                                 timeout=10)
         assert response.status_code == 200, response.content
         return response.json()
+
+    def availability(self, sku: str):
+        response = requests.get(f"{self.web}/api/products/{sku}/", timeout=10)
+        assert response.status_code == 200, response.content
+        return response.json()["available"]
+
+
+class RunningTopology(Storefront):
+    """A started run_topology: its process, the storefront's URL, its output and log folder."""
+
+    def __init__(self, process: subprocess.Popen, web: str, output: Path, logs: Path):
+        super().__init__(web)
+        self.process, self.output, self.logs = process, output, logs
+
+    def text(self) -> str:
+        return self.output.read_text()
+
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text() if path.exists() else ""
 
 
 @contextmanager
@@ -107,3 +120,49 @@ def stop_and_check_no_orphans(running: RunningTopology) -> None:
     assert running.process.wait(timeout=40) == 0, running.text()[-3000:]
     wait_for(lambda: not any(alive(pid) for pid in tree), timeout=5, message="every child to exit")
     assert time.monotonic() - started < 40
+
+
+class OwnProcesses:
+    """A topology's processes, each started by the test itself so that one can die and come back
+    (run_topology, like any process manager in the foreman family, stops them all when one exits)."""
+
+    def __init__(self, name: str, tmp_path: Path, **env):
+        from topology import spec
+
+        topology = spec.with_free_ports(spec.load(name))
+        self.logs = tmp_path / f"{name}-own"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.specs = {process.name: process for process in spec.processes(topology, log_dir=self.logs)}
+        self.env = child_env(**spec.boundary_env(topology), **env)
+        self.store = Storefront(f"http://{topology.web['address']}")
+        self.running = {}
+
+    def start(self, *names: str, timeout: float = 150) -> None:
+        """Start these processes (all when none is named) and wait until each is ready."""
+        from scenarios.processes import Process
+        from topology.launcher import is_ready
+
+        names = names or tuple(self.specs)
+        for name in names:
+            process = self.specs[name]
+            self.running[name] = Process(name, list(process.args), {**self.env, **process.env}, self.logs).start()
+        for name in names:
+            wait_for(lambda n=name: is_ready(self.specs[n].probe) or self.running[n].popen.poll() is not None,
+                     timeout=timeout, interval=0.3, message=f"{name} to be ready")
+            assert self.running[name].popen.poll() is None, f"{name} died:\n{self.log(name)[-3000:]}"
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the process and everything in its group, as a crash would."""
+        self.running.pop(name).kill()
+
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text() if path.exists() else ""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for process in reversed(list(self.running.values())):
+            process.stop()
+        self.running.clear()

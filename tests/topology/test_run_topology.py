@@ -1,8 +1,6 @@
 """run_topology monolith and split as real processes: an order placed through the API ends confirmed with its
 email sent, every message is delivered, and SIGTERM to the launcher stops every child."""
 import pytest
-from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from notifications.models import Notification
 from outbox.models import Delivery
@@ -10,13 +8,6 @@ from tests.processes import wait_for
 from tests.topology.launch import run_topology, stop_and_check_no_orphans
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def token(customer, catalog):
-    if settings.CELERY_BROKER_URL.startswith("memory://"):
-        pytest.skip("needs a broker other processes reach (scripts/test sets CELERY_BROKER_URL)")
-    return Token.objects.create(user=customer).key
 
 
 def confirmed_with_email(shop, token: str, order_id: str) -> None:
