@@ -92,10 +92,14 @@ class Launcher:
         self.manager = Manager(self.printer)
         self.manager._procmgr = LeaderFirst()  # honcho takes no process manager as an argument
         self.failed = False
+        self._forget_ready_files()  # a ready file from the last run says nothing about this one
         for spec in processes:
-            if spec.probe.kind == "file":
-                Path(spec.probe.target).unlink(missing_ok=True)  # a ready file from the last run says nothing
             self.manager.add_process(spec.name, spec.command, env={**env, **spec.env}, cwd=str(Path.cwd()))
+
+    def _forget_ready_files(self) -> None:
+        for spec in self.processes:
+            if spec.probe.kind == "file":
+                Path(spec.probe.target).unlink(missing_ok=True)
 
     def say(self, text: str) -> None:
         print(text, file=self.output, flush=True)
@@ -134,6 +138,7 @@ class Launcher:
             stopped.set()
             waiter.join(timeout=5)
             self.printer.close()
+            self._forget_ready_files()
         if self.failed:
             return 1
         return 0 if self.manager.returncode in (130, 143) else (self.manager.returncode or 1)

@@ -55,7 +55,7 @@ class Command(BaseCommand):
             call_command("load_demo", stdout=self.stdout)
         connections.close_all()  # the children open their own; honcho forks its readers from this process
         self.stdout.write(f"==> starting topology {topology.name} ({topology.description}): "
-                          f"{len(processes)} processes")
+                          f"{len(processes)} processes, logs in {logs}/")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": os.environ.get(
             "DJANGO_SETTINGS_MODULE", "config.settings.dev"), **boundaries}
         base = f"http://{topology.web['address']}"
