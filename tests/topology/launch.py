@@ -82,12 +82,12 @@ class RunningTopology(Storefront):
 
 
 @contextmanager
-def run_topology(name: str, tmp_path: Path, *, ready_timeout: float = 150, **env):
+def run_topology(name: str, tmp_path: Path, *, options: tuple[str, ...] = (), ready_timeout: float = 150, **env):
     """Start `run_topology NAME` on free ports with this test run's database and broker; stopped (by PID) after."""
     port = free_port()
     output, logs = tmp_path / f"{name}.out", tmp_path / f"{name}-logs"
     args = [sys.executable, "manage.py", "run_topology", name, "--free-ports", "--web", f"127.0.0.1:{port}",
-            "--log-dir", str(logs), "--ready-timeout", str(ready_timeout)]
+            "--log-dir", str(logs), "--ready-timeout", str(ready_timeout), *options]
     with output.open("w") as out:
         process = subprocess.Popen(args, cwd=ROOT, env=child_env(**env), stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)

@@ -34,7 +34,8 @@ def test_monolith_places_an_order_and_stops_on_sigterm(token, tmp_path):
 
 def test_split_delivers_events_commands_and_emails_across_processes_and_stops_on_sigterm(token, tmp_path):
     # Choreographed: the checkout is nothing but events, so each context's own worker must take its queue.
-    with run_topology("split", tmp_path, CHECKOUT_MODE="choreographed") as shop:
+    # The web under gunicorn, as in production (docs/topology.md).
+    with run_topology("split", tmp_path, options=("--web-server", "gunicorn"), CHECKOUT_MODE="choreographed") as shop:
         for line in ("inventory  ", "orders  ", "payments  ", "shipping  "):
             assert line in shop.text()
         response = shop.place_order(token, sku="MUG", quantity=2)
