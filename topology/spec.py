@@ -4,7 +4,7 @@ from __future__ import annotations
 import shlex
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -111,7 +111,7 @@ def with_free_ports(topology: Topology) -> Topology:
     contexts = {name: ({**ctx, "address": f"127.0.0.1:{free_port()}"} if ctx.get("serve") else ctx)
                 for name, ctx in topology.contexts.items()}
     web = {**topology.web, "address": f"127.0.0.1:{free_port()}"}
-    return Topology(**{**topology.__dict__, "contexts": contexts, "web": web})
+    return replace(topology, contexts=contexts, web=web)
 
 
 def boundary_env(topology: Topology) -> dict[str, str]:

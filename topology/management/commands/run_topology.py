@@ -2,6 +2,7 @@
 import os
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from django.core.management import call_command
@@ -36,8 +37,8 @@ class Command(BaseCommand):
         if free_ports:
             topology = spec.with_free_ports(topology)
         if web or web_server:
-            topology = spec.Topology(**{**topology.__dict__, "web": {
-                **topology.web, **({"address": web} if web else {}), **({"server": web_server} if web_server else {})}})
+            topology = replace(topology, web={**topology.web, **({"address": web} if web else {}),
+                                              **({"server": web_server} if web_server else {})})
         logs = Path(log_dir) if log_dir else topology.logs
         logs.mkdir(parents=True, exist_ok=True)
         processes = spec.processes(topology, log_dir=logs)
