@@ -4,10 +4,10 @@ from __future__ import annotations
 import copy
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 from .resilience.proxy import ResilientClient
+from .runtime import runtime
 
 
 def boundary_config(name: str) -> dict:
@@ -49,14 +49,7 @@ def _client_for(name: str, implementations: dict[str, str]):
     return client
 
 
-_clients: dict[tuple, object] = {}
-_last: dict[str, tuple[dict, dict, object]] = {}  # per boundary: the settings it was last read with, and its client
+_clients: dict[tuple, object] = runtime.store("boundaries.clients", built_from={"BOUNDARIES"})
+# Per boundary: the settings it was last read with, and its client.
+_last: dict[str, tuple[dict, dict, object]] = runtime.store("boundaries.last", built_from={"BOUNDARIES"})
 
-
-def _reset(*, setting, **kwargs):
-    if setting == "BOUNDARIES":
-        _clients.clear()
-        _last.clear()
-
-
-setting_changed.connect(_reset)

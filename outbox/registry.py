@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.conf import settings
 
+from common.runtime import runtime
+
 from .envelope import Envelope
 
 Handler = Callable[[Envelope], None]
@@ -33,9 +35,10 @@ class Subscriber:
         return queue_for(self.context)
 
 
-_subscribers: dict[str, Subscriber] = {}
-_by_message: dict[str, list[Subscriber]] = {}
-_upcasters: dict[tuple[str, int], Upcaster] = {}
+# Filled once by the handlers modules' decorators at start-up, so reset() keeps them.
+_subscribers: dict[str, Subscriber] = runtime.store("outbox.subscribers", kept_on_reset=True)
+_by_message: dict[str, list[Subscriber]] = runtime.store("outbox.subscribers_by_message", kept_on_reset=True)
+_upcasters: dict[tuple[str, int], Upcaster] = runtime.store("outbox.upcasters", kept_on_reset=True)
 
 
 def subscriber(message: str, *, version: int = 1, ordered: bool = False, max_attempts: int | None = None,

@@ -8,6 +8,8 @@ import threading
 from django.conf import settings
 from django.db import connection, transaction
 
+from common.runtime import runtime
+
 logger = logging.getLogger(__name__)
 CHANNEL = "outbox"  # NOTIFY is per database, so test runs on their own databases never wake each other
 
@@ -28,7 +30,7 @@ def _redis_channel() -> str:
     return f"outbox-wake:{connection.settings_dict['NAME']}"
 
 
-_redis_clients: dict[str, object] = {}
+_redis_clients: dict[str, object] = runtime.store("outbox.wake_redis_clients", kept_on_reset=True)
 
 
 def _redis():

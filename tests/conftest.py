@@ -121,17 +121,12 @@ def deliver_outbox(*, rounds: int = 50) -> int:
 
 @pytest.fixture(autouse=True)
 def fresh_resilience_state():
-    """Every test starts with closed breakers, no pinned states and re-read fault rules."""
-    from common.resilience import breaker, faults, storage
+    """Every test starts with closed breakers, no pinned states, new clients and re-read fault rules."""
+    from common.runtime import runtime
 
-    breaker.forget_breakers()
-    storage._forced_local.clear()
-    storage._forced_cache.clear()
-    faults.runtime_rules.invalidate()
+    runtime.reset()
     yield
-    breaker.forget_breakers()
-    storage._forced_local.clear()
-    storage._forced_cache.clear()
+    runtime.reset()
 
 
 # --- Boundaries over the wire ------------------------------------------------------------------

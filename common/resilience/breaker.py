@@ -11,12 +11,14 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pybreaker
 
 from common.errors import BoundaryUnavailable
+from common.runtime import runtime
 
 from .config import BreakerPolicy
 from .storage import breaker_storage, forced_state, set_forced_state
@@ -45,6 +47,10 @@ class Permit:
 _CALL, _TRIAL, _UNRECORDED = Permit(), Permit(trial=True), Permit(recorded=False)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class Transition:
     """A change of state, kept for the admin and for tests."""
@@ -67,9 +73,10 @@ class _TransitionLog(pybreaker.CircuitBreakerListener):
 class Breaker:
     """One boundary's breaker: rate-based trips, a bounded half-open trial, no lock around calls."""
 
-    def __init__(self, name: str, policy: BreakerPolicy):
+    def __init__(self, name: str, policy: BreakerPolicy, *, clock: Callable[[], datetime] | None = None):
         self.name = name
         self.policy = policy
+        self._clock = clock or _utc_now  # when the wait in open state is over; tests pass a fake one
         self.transitions: deque[Transition] = deque(maxlen=50)
         self._cb = pybreaker.CircuitBreaker(
             # The failure counting is ours (rates over a window); pybreaker keeps state and storage.
@@ -103,7 +110,7 @@ class Breaker:
             if state == OPEN:
                 opened_at = self._cb._state_storage.opened_at
                 wait = timedelta(seconds=self.policy.wait_duration_in_open_state)
-                if opened_at is not None and datetime.now(UTC) < opened_at + wait:
+                if opened_at is not None and self._clock() < opened_at + wait:
                     raise BreakerOpen(self.name, "circuit breaker open")
                 self._cb.half_open()
                 self._trials_started = self._trial_successes = 0
@@ -157,6 +164,7 @@ class Breaker:
     def _trip(self) -> None:
         self._clear_window()
         self._cb.open()
+        self._storage.opened_at = self._clock()  # the wait in open state runs on our clock (trips are rare)
 
     def _clear_window(self) -> None:
         self._window.clear()
@@ -182,7 +190,7 @@ class Breaker:
             self._cb.close()
 
 
-_breakers: dict[str, Breaker] = {}
+_breakers: dict[str, Breaker] = runtime.store("breakers")
 _registry_lock = threading.Lock()
 
 

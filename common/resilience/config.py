@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from django.conf import settings
-from django.core.signals import setting_changed
+
+from common.runtime import runtime
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def policy_for(boundary: str, operation: str) -> Policy:
     return _merge(policy, boundary_config.get("operations", {}).get(operation, {}))
 
 
-_cache: dict[tuple[str, str], Policy] = {}
+_cache: dict[tuple[str, str], Policy] = runtime.store("resilience.policies", built_from={"RESILIENCE"})
 
 
 def cached_policy_for(boundary: str, operation: str) -> Policy:
@@ -83,11 +84,3 @@ def cached_policy_for(boundary: str, operation: str) -> Policy:
     if policy is None:
         policy = _cache[key] = policy_for(boundary, operation)
     return policy
-
-
-def _reset(*, setting, **kwargs):
-    if setting == "RESILIENCE":
-        _cache.clear()
-
-
-setting_changed.connect(_reset)

@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.db import DatabaseError
 
 from common.deadlines import remaining
 from common.errors import BoundaryTimeout, BoundaryUnavailable
+from common.runtime import runtime
 
 
 @dataclass(frozen=True)
@@ -100,14 +100,7 @@ class _RuntimeRules:
 
 
 runtime_rules = _RuntimeRules()
-
-
-def _reset(*, setting, **kwargs):
-    if setting == "RESILIENCE":
-        runtime_rules.invalidate()
-
-
-setting_changed.connect(_reset)
+runtime.on_reload(runtime_rules.invalidate, built_from={"RESILIENCE"})
 
 
 def fault_for(boundary: str, operation: str, configured: Fault | None) -> Fault | None:

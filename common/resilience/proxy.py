@@ -5,11 +5,11 @@ import random
 import time
 from dataclasses import dataclass
 
-from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 from common.deadlines import pop_deadline, push_deadline, remaining
 from common.errors import BoundaryUnavailable, DomainError
+from common.runtime import runtime
 
 from .breaker import breaker_for
 from .config import BreakerPolicy, Policy, RetryPolicy, cached_policy_for
@@ -50,7 +50,7 @@ class _Plan:
     fault: Fault | None  # from settings; a runtime FaultRule wins over it
 
 
-_plans: dict[tuple[str, str], _Plan] = {}
+_plans: dict[tuple[str, str], _Plan] = runtime.store("resilience.plans", built_from={"RESILIENCE"})
 
 
 def _plan_for(boundary: str, operation: str) -> _Plan:
@@ -60,14 +60,6 @@ def _plan_for(boundary: str, operation: str) -> _Plan:
         breaker=cached_policy_for(boundary, "").breaker, fault=Fault.from_dict(policy.fault),
     )
     return plan
-
-
-def _forget_plans(*, setting, **kwargs):
-    if setting == "RESILIENCE":
-        _plans.clear()
-
-
-setting_changed.connect(_forget_plans)
 
 
 def invoke(boundary: str, operation: str, target, args: tuple, kwargs: dict):

@@ -15,35 +15,30 @@ import time
 import pybreaker
 import redis
 from django.conf import settings
-from django.core.signals import setting_changed
+
+from common.runtime import runtime
 
 logger = logging.getLogger(__name__)
 
-_forced_local: dict[str, str] = {}
+_forced_local: dict[str, str] = runtime.store("breakers.pinned_here")  # pinned states, this process
 
 
-_config_cache: list[dict] = []  # read on every call's permit: built once until RESILIENCE changes
+# Read on every call's permit: built once until RESILIENCE changes.
+_config_cache: dict[str, dict] = runtime.store("breakers.storage_config", built_from={"RESILIENCE"})
 
 
 def _config() -> dict:
-    if not _config_cache:
-        _config_cache.append({
+    config = _config_cache.get("config")
+    if config is None:
+        config = _config_cache["config"] = {
             "backend": "memory", "url": "redis://127.0.0.1:6379/0", "namespace": "shop",
             "socket_timeout": 0.05, "down_retry_seconds": 5.0, "state_cache_seconds": 0.1,
             **getattr(settings, "RESILIENCE", {}).get("breaker_storage", {}),
-        })
-    return _config_cache[0]
+        }
+    return config
 
 
-def _reset_config(*, setting, **kwargs):
-    if setting == "RESILIENCE":
-        _config_cache.clear()
-
-
-setting_changed.connect(_reset_config)
-
-
-_clients: dict[str, redis.Redis] = {}
+_clients: dict[str, redis.Redis] = runtime.store("breakers.redis_clients", kept_on_reset=True)
 
 
 def _redis(config: dict) -> redis.Redis:
@@ -72,6 +67,13 @@ class _RedisDown:
             if not cls.is_down():
                 logger.warning("breaker storage: Redis unreachable (%s); local state for %ss", error, retry_after)
             cls.until = time.monotonic() + retry_after
+
+    @classmethod
+    def forget(cls) -> None:
+        cls.until = 0.0
+
+
+runtime.on_reload(_RedisDown.forget)
 
 
 class FallbackRedisStorage(pybreaker.CircuitBreakerStorage):
@@ -179,7 +181,7 @@ def _forced_key(config: dict, name: str) -> str:
     return f"{config['namespace']}:breaker:{name}:forced"
 
 
-_forced_cache: dict[str, tuple[float, str | None]] = {}
+_forced_cache: dict[str, tuple[float, str | None]] = runtime.store("breakers.pinned_read")
 
 
 def forced_state(name: str) -> str | None:

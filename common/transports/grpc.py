@@ -24,6 +24,7 @@ from common.errors import (
     BoundaryUnauthenticated,
     DomainError,
 )
+from common.runtime import runtime
 
 from . import auth
 from .status import grpc_code
@@ -32,7 +33,7 @@ ERROR_TRAILER = "domain-error-bin"  # "-bin": gRPC carries the UTF-8 JSON as byt
 
 # --- client side ------------------------------------------------------------------------------
 
-_channels: dict[tuple, grpc.Channel] = {}
+_channels: dict[tuple, grpc.Channel] = runtime.store("grpc.channels", kept_on_reset=True)
 
 
 def _read(path: str | None) -> bytes | None:

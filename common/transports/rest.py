@@ -32,6 +32,7 @@ from common.errors import (
     DomainError,
     ValidationFailed,
 )
+from common.runtime import runtime
 
 from . import auth
 
@@ -173,7 +174,7 @@ def _query_data(function: Callable, query) -> dict:
 # and urllib3 ~120 us (bench/boundaries.py measures the whole path). urllib3 reads no proxy
 # variables or .netrc per call, and retries=False leaves retrying to the resilience policy.
 
-_pools: dict[str, urllib3.HTTPConnectionPool] = {}
+_pools: dict[str, urllib3.HTTPConnectionPool] = runtime.store("rest.pools", kept_on_reset=True)
 
 
 def pool_for(target: str, pool_size: int = 10) -> urllib3.HTTPConnectionPool:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "shipping",
     "notifications",
     "scenarios",
+    "observability",
     "topology",  # manage.py run_topology (config/topologies/)
 ]
 

@@ -37,16 +37,30 @@ def tree_copy(tmp_path):
 @pytest.mark.parametrize(
     "module,line,contract",
     [
-        ("orders/reach_in.py", "from inventory.models import StockItem\n", "Only inventory imports"),
+        ("orders/reach_in.py", "from inventory.models import StockItem\n", "From outside inventory"),
+        ("shop/reach_in.py", "from orders import saga\n", "From outside orders"),
+        ("shop/reach_in.py", "import orders.tasks\n", "From outside orders"),
+        ("orders/reach_in.py", "from payments.handlers import *\n", "From outside payments"),
+        ("orders/reach_in.py", "from outbox.delivery import *\n", "From outside outbox"),
         ("inventory/reach_up.py", "from orders.api import OrderPlaced\n", "Contexts depend one way only"),
     ],
-    ids=["private-models", "cycle"],
+    ids=["private-models", "saga", "tasks", "handlers", "outbox-delivery", "cycle"],
 )
 def test_a_violation_breaks_the_build(tree_copy, module, line, contract):
     (tree_copy / module).write_text(f'"""A deliberate violation."""\n{line}')
     result = lint_imports(tree_copy)
     assert result.returncode != 0
     assert contract in result.stdout.replace("\n", " ")
+    assert "BROKEN" in result.stdout
+
+
+def test_a_new_private_module_is_protected_without_editing_the_contracts(tree_copy):
+    """The contracts are an allow-list: only api.py is public, so a module added tomorrow is private."""
+    (tree_copy / "shipping" / "brand_new.py").write_text('"""A module no contract names."""\n')
+    (tree_copy / "orders" / "reach_in.py").write_text('"""A deliberate violation."""\nfrom shipping import brand_new\n')
+    result = lint_imports(tree_copy)
+    assert result.returncode != 0
+    assert "From outside shipping" in result.stdout.replace("\n", " ")
     assert "BROKEN" in result.stdout
 
 

@@ -1,6 +1,7 @@
 """Circuit breaker rules in Resilience4j's vocabulary, on pybreaker's state machine."""
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,6 +13,19 @@ POLICY = BreakerPolicy(
     failure_rate_threshold=50, slow_call_rate_threshold=60, slow_call_duration=0.05, sliding_window_size=10,
     minimum_number_of_calls=4, wait_duration_in_open_state=0.2, permitted_calls_in_half_open=2,
 )
+
+
+class FakeClock:
+    """Wall-clock time moved forward by hand, so waiting out the open state takes no real time."""
+
+    def __init__(self):
+        self.ahead = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+    def advance(self, seconds: float) -> None:
+        self.ahead += timedelta(seconds=seconds)
 
 
 def call(breaker, *, failed=False, duration=0.0):
@@ -71,11 +85,14 @@ def test_opens_on_the_slow_call_rate():
 
 
 def test_half_open_permits_exactly_n_trial_calls_then_closes_on_success():
-    breaker = Breaker("b-half", POLICY)
+    clock = FakeClock()
+    breaker = Breaker("b-half", POLICY, clock=clock)
     for _ in range(4):
         call(breaker, failed=True)
     assert breaker.state == "open"
-    time.sleep(0.25)
+    with pytest.raises(BreakerOpen):
+        breaker.acquire()  # still within the 0.2 s wait
+    clock.advance(0.25)
     first, second = breaker.acquire(), breaker.acquire()
     assert (first.trial, second.trial) == (True, True)
     assert breaker.state == "half-open"
@@ -90,10 +107,11 @@ def test_half_open_permits_exactly_n_trial_calls_then_closes_on_success():
 
 
 def test_a_failed_trial_reopens():
-    breaker = Breaker("b-reopen", POLICY)
+    clock = FakeClock()
+    breaker = Breaker("b-reopen", POLICY, clock=clock)
     for _ in range(4):
         call(breaker, failed=True)
-    time.sleep(0.25)
+    clock.advance(0.25)
     permit = breaker.acquire()
     breaker.record(permit, failed=True, duration=0.0)
     assert breaker.state == "open"
