@@ -82,8 +82,11 @@ def load(name: str) -> Topology:
     path = path_of(name)
     if not path.exists():
         raise TopologyError(f"no topology {name!r} (known: {', '.join(available())})")
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise TopologyError(f"{path.name} is not valid TOML: {error}") from error
     contexts = data.get("contexts", {})
     for context, ctx in contexts.items():
         if ctx.get("serve"):
@@ -92,12 +95,13 @@ def load(name: str) -> Topology:
             if ctx["serve"] not in TRANSPORTS or not ctx.get("address"):
                 raise TopologyError(f"{path.name}: contexts.{context} needs serve = rest|grpc and an address")
     known_queues = {DEFAULT_QUEUE, *contexts}
-    for worker, spec in data.get("workers", {}).items():
-        unknown = set(spec.get("queues", ())) - known_queues
-        if not spec.get("queues") or unknown:
+    for worker, declared in data.get("workers", {}).items():
+        unknown = set(declared.get("queues", ())) - known_queues
+        if not declared.get("queues") or unknown:
             raise TopologyError(f"{path.name}: workers.{worker} needs queues from {sorted(known_queues)}"
                                 + (f", not {sorted(unknown)}" if unknown else ""))
-    if "web" not in data or data["web"].get("server", "runserver") not in ("runserver", "gunicorn"):
+    web = data.get("web", {})
+    if not web.get("address") or web.get("server", "runserver") not in ("runserver", "gunicorn"):
         raise TopologyError(f"{path.name}: [web] needs an address and server = runserver|gunicorn")
     return Topology(
         name=path.stem, description=data.get("description", ""), logs=Path(settings.BASE_DIR) / data.get("logs", "var"),
@@ -151,17 +155,17 @@ def processes(topology: Topology, *, log_dir: Path) -> list[ProcessSpec]:
     else:
         web_args = (python, "manage.py", "runserver", web, "--noreload")
     result.append(ProcessSpec("web", web_args, f"http://{web}/api/", Probe("http", f"http://{web}/healthz")))
-    for worker, spec in topology.workers.items():
+    for worker, declared in topology.workers.items():
         ready = log_dir / f"{worker}.ready"
-        worker_queues = queues(spec["queues"])
+        worker_queues = queues(declared["queues"])
         result.append(ProcessSpec(
             worker, (python, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
-                     f"--concurrency={spec.get('concurrency', 1)}", f"--hostname={worker}-{topology.name}@%h",
+                     f"--concurrency={declared.get('concurrency', 1)}", f"--hostname={worker}-{topology.name}@%h",
                      "--without-gossip", "--without-mingle", "-Q", worker_queues),
             f"queues {worker_queues}", Probe("file", str(ready)), {"TOPOLOGY_READY_FILE": str(ready)}))
-    for relay, spec in topology.relays.items():
+    for relay, declared in topology.relays.items():
         result.append(ProcessSpec(relay, (python, "manage.py", "relay_outbox"),
-                                  f"database {spec.get('database', 'default')}", Probe("running")))
+                                  f"database {declared.get('database', 'default')}", Probe("running")))
     if topology.beat:
         result.append(ProcessSpec("beat", (python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
                                            f"--schedule={log_dir / 'celerybeat-schedule'}"),

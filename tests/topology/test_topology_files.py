@@ -32,6 +32,8 @@ def test_split_serves_four_contexts_and_points_every_boundary_at_them():
     ('[web]\naddress = "127.0.0.1:1"\n[contexts.orders]\nserve = "soap"\naddress = "127.0.0.1:2"\n', "serve = rest|grpc"),
     ('[web]\naddress = "127.0.0.1:1"\n[contexts.orders]\n[workers.w]\nqueues = ["orders", "billing"]\n', "not ['billing']"),
     ('[contexts.orders]\n', "[web] needs an address"),
+    ('[web]\nserver = "gunicorn"\n', "[web] needs an address"),
+    ('[web\n', "not valid TOML"),
 ])
 def test_a_wrong_topology_is_refused_with_what_is_wrong(tmp_path, text, message):
     path = tmp_path / "wrong.toml"
