@@ -104,7 +104,7 @@ def load(name: str) -> Topology:
     if not web.get("address") or web.get("server", "runserver") not in ("runserver", "gunicorn"):
         raise TopologyError(f"{path.name}: [web] needs an address and server = runserver|gunicorn")
     return Topology(
-        name=path.stem, description=data.get("description", ""), logs=Path(settings.BASE_DIR) / data.get("logs", "var"),
+        name=path.stem, description=data.get("description", ""), logs=Path(settings.VAR_DIR) / data.get("logs", path.stem),
         web=data["web"], contexts=contexts, workers=data.get("workers", {}), relays=data.get("relays", {}),
         beat="beat" in data,
     )

@@ -111,13 +111,18 @@ def run_topology(name: str, tmp_path: Path, *, options: tuple[str, ...] = (), re
                 os.kill(pid, signal.SIGKILL)
 
 
-def stop_and_check_no_orphans(running: RunningTopology) -> None:
-    """SIGTERM the launcher alone, as an init system would: it must exit 0 and leave no process behind."""
+def stop_and_check_no_orphans(running: RunningTopology, *, ctrl_c: bool = False) -> None:
+    """SIGTERM the launcher alone, as an init system would, or Ctrl-C it, as a terminal does (SIGINT to its
+    whole foreground group): it must exit 0 and leave no process behind."""
     tree = descendants(running.process.pid)
     assert len(tree) > 3, tree
     started = time.monotonic()
-    running.process.send_signal(signal.SIGTERM)
+    if ctrl_c:
+        os.killpg(running.process.pid, signal.SIGINT)
+    else:
+        running.process.send_signal(signal.SIGTERM)
     assert running.process.wait(timeout=40) == 0, running.text()[-3000:]
+    assert ("SIGINT received" if ctrl_c else "SIGTERM received") in running.text()
     wait_for(lambda: not any(alive(pid) for pid in tree), timeout=5, message="every child to exit")
     assert time.monotonic() - started < 40
 

@@ -1,5 +1,5 @@
 """run_topology monolith and split as real processes: an order placed through the API ends confirmed with its
-email sent, every message is delivered, and SIGTERM to the launcher stops every child."""
+email sent, every message is delivered, and Ctrl-C or SIGTERM to the launcher stops every child."""
 import pytest
 
 from notifications.models import Notification
@@ -23,13 +23,13 @@ def confirmed_with_email(shop, token: str, order_id: str) -> None:
         subscriber__startswith="loyalty.").exists(), timeout=60, interval=0.5, message="every delivery done")
 
 
-def test_monolith_places_an_order_and_stops_on_sigterm(token, tmp_path):
+def test_monolith_places_an_order_and_stops_on_ctrl_c(token, tmp_path):
     with run_topology("monolith", tmp_path) as shop:
         response = shop.place_order(token, sku="MUG", quantity=2)
         assert response.status_code in (201, 202), response.content
         confirmed_with_email(shop, token, response.json()["order_id"])
         assert "worker" in shop.text() and "relay" in shop.text() and "beat" in shop.text()
-        stop_and_check_no_orphans(shop)
+        stop_and_check_no_orphans(shop, ctrl_c=True)
 
 
 def test_split_delivers_events_commands_and_emails_across_processes_and_stops_on_sigterm(token, tmp_path):
