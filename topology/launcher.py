@@ -29,13 +29,19 @@ class LogFilePrinter(Printer):
     """honcho's printer, but each process's lines go to <log_dir>/<name>.log; only the launcher's own
     lines (started, stopped, signals) reach the terminal."""
 
-    def __init__(self, log_dir: Path, output=sys.stdout):
+    def __init__(self, log_dir: Path, expected: int, output=sys.stdout):
         super().__init__(output)
         self.log_dir = log_dir
         self._files = {}
+        self._started, self._expected = 0, expected
+        self.all_started = threading.Event()  # set once honcho has reported every process started
 
     def write(self, message):
         if message.name == SYSTEM_PRINTER_NAME:
+            if " started (pid=" in str(message.data):  # honcho's line for its "start" event
+                self._started += 1
+                if self._started == self._expected:
+                    self.all_started.set()
             return super().write(message)
         log = self._files.get(message.name)
         if log is None:
@@ -88,7 +94,7 @@ class Launcher:
                  banner=None, output=sys.stdout):
         self.processes, self.log_dir, self.ready_timeout = processes, log_dir, ready_timeout
         self.banner, self.output = banner, output
-        self.printer = LogFilePrinter(log_dir, output)
+        self.printer = LogFilePrinter(log_dir, len(processes), output)
         self.manager = Manager(self.printer)
         self.manager._procmgr = LeaderFirst()  # honcho takes no process manager as an argument
         self.failed = False
@@ -107,6 +113,11 @@ class Launcher:
     def wait_ready(self, stopped: threading.Event) -> None:
         """Poll every probe until all pass; past the timeout, say which did not and stop everything."""
         started = time.monotonic()
+        # Not one probe before honcho has forked every reader: a gRPC channel's threads in this process
+        # during a fork can leave the child hung (it then never starts its process).
+        while not self.printer.all_started.wait(0.3):
+            if stopped.is_set():
+                return
         waiting = list(self.processes)
         while waiting and not stopped.is_set():
             waiting = [spec for spec in waiting if not is_ready(spec.probe)]

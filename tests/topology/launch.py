@@ -82,7 +82,7 @@ class RunningTopology(Storefront):
 
 
 @contextmanager
-def run_topology(name: str, tmp_path: Path, *, options: tuple[str, ...] = (), ready_timeout: float = 150, **env):
+def run_topology(name: str, tmp_path: Path, *, options: tuple[str, ...] = (), ready_timeout: float = 120, **env):
     """Start `run_topology NAME` on free ports with this test run's database and broker; stopped (by PID) after."""
     port = free_port()
     output, logs = tmp_path / f"{name}.out", tmp_path / f"{name}-logs"
@@ -92,14 +92,13 @@ def run_topology(name: str, tmp_path: Path, *, options: tuple[str, ...] = (), re
         process = subprocess.Popen(args, cwd=ROOT, env=child_env(**env), stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     running = RunningTopology(process, f"http://127.0.0.1:{port}", output, logs)
-    tree: set[int] = set()
     try:
         wait_for(lambda: "==> ready in" in running.text() or process.poll() is not None or "not ready" in running.text(),
                  timeout=ready_timeout + 30, interval=0.5, message=f"run_topology {name} to be ready")
         assert "==> ready in" in running.text(), running.text()
-        tree = descendants(process.pid)
         yield running
     finally:
+        tree = descendants(process.pid)  # before any signal: a child outlives a launcher killed below
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
@@ -142,7 +141,7 @@ class OwnProcesses:
         self.store = Storefront(f"http://{topology.web['address']}")
         self.running = {}
 
-    def start(self, *names: str, timeout: float = 150) -> None:
+    def start(self, *names: str, timeout: float = 120) -> None:
         """Start these processes (all when none is named) and wait until each is ready."""
         from scenarios.processes import Process
         from topology.launcher import is_ready

@@ -10,7 +10,8 @@ from tests.conftest import stock_of
 from tests.processes import wait_for
 from tests.topology.launch import OwnProcesses
 
-pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+# Bounded: readiness within 120 s, settling within 90 s, stopping within 40 s (more than pytest's 180 s default).
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True), pytest.mark.timeout(420)]
 
 ORDERS = 6  # more than the payments breaker's minimum number of calls (5)
 

@@ -7,7 +7,8 @@ from outbox.models import Delivery
 from tests.processes import wait_for
 from tests.topology.launch import run_topology, stop_and_check_no_orphans
 
-pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+# Bounded: readiness within 120 s, settling within 90 s, stopping within 40 s (more than pytest's 180 s default).
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True), pytest.mark.timeout(420)]
 
 
 def confirmed_with_email(shop, token: str, order_id: str) -> None:
