@@ -52,6 +52,16 @@ class ValidationFailed(DomainError):
     http_status = 400
 
 
+QUANTITY_MAX = 1_000_000  # units in one line, reservation or restock: far below any integer column's limit
+STOCK_MAX = 1_000_000_000  # units of a sku on hand: below PostgreSQL's integer (2**31 - 1) with room for one more restock
+
+
+def check_range(value: int, *, field: str, low: int, high: int, **details: Any) -> None:
+    """Refuse an integer outside [low, high] with ValidationFailed naming the field, before it reaches a database."""
+    if not low <= value <= high:
+        raise ValidationFailed(f"{field} must be between {low} and {high}", field=field, **details)
+
+
 class Conflict(DomainError):
     """The request is valid but the current state does not allow it."""
 
@@ -93,3 +103,23 @@ class BoundaryUnauthenticated(BoundaryUnavailable):
     """The far side refused this side's service credentials: a configuration error, not worth retrying."""
 
     retryable = False
+
+
+# --- The one JSON shape of every error answer, public and internal (docs/edges.md) -------------
+
+MAX_DETAIL_CHARS = 300  # a message echoes input at most this long, so an error never grows with the attack
+
+
+def bounded(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    """`text` cut to `limit` characters (with an ellipsis), so hostile input is never echoed whole."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_json(*, code: str, detail: str, details: dict | None = None, correlation_id: str = "") -> dict:
+    """{"code", "detail", "details", "correlation_id"}: the body of every 4xx and 5xx the shop answers."""
+    return {"code": code, "detail": bounded(detail), "details": details or {}, "correlation_id": correlation_id}
+
+
+def domain_error_from_json(body: dict) -> DomainError:
+    """The DomainError an internal endpoint answered with, rebuilt from its error_json body."""
+    return DomainError.from_dict({"code": body["code"], "message": body["detail"], "details": body["details"]})

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(max_digits=12, decimal_places=2) holds
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,11 @@ class Money:
 
     @classmethod
     def from_dict(cls, data: dict) -> Money:
-        """Read the wire form back."""
-        return cls(Decimal(str(data["amount"])), data["currency"])
+        """Read the wire form back; an amount no column can hold is refused (ValueError)."""
+        money = cls(Decimal(str(data["amount"])), data["currency"])
+        if not -MAX_AMOUNT <= money.amount <= MAX_AMOUNT:
+            raise ValueError(f"amount must be within ±{MAX_AMOUNT}")
+        return money
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

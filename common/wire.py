@@ -18,6 +18,8 @@ from typing import Any
 from .errors import ValidationFailed
 from .money import Money
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 def encode(value: Any) -> Any:
     """A JSON-ready form of a DTO, Money, date, Decimal, sequence, dict or plain value."""
@@ -105,6 +107,8 @@ def decode(tp: Any, value: Any, *, field: str = "value") -> Any:
             raise _bad(field, "an ISO date") from None
     if tp is int and (not isinstance(value, int) or isinstance(value, bool)):
         raise _bad(field, "an integer")
+    if tp is int and not INT64_MIN <= value <= INT64_MAX:
+        raise _bad(field, "a 64-bit integer")  # as gRPC's int64 and the database's bigint: never an overflow
     if tp in (str, bool) and not isinstance(value, tp):
         raise _bad(field, f"a {tp.__name__}")
     return value

@@ -15,3 +15,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", healthz, name="healthz"),  # readiness probe (run_topology, load balancers)
 ]
+
+# Django's own error answers: JSON in the API's one error shape under /api/, its pages elsewhere (admin).
+handler400 = "common.http.bad_request"
+handler403 = "common.http.permission_denied"
+handler404 = "common.http.not_found"
+handler500 = "common.http.server_error"

@@ -3,7 +3,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from common.admin_utils import ReadOnlyAdminMixin, ReadOnlyInline
-from common.errors import DomainError
+from common.errors import QUANTITY_MAX, DomainError
 
 from . import services
 from .models import Reservation, ReservationLine, StockAdjustment, StockItem
@@ -11,7 +11,7 @@ from .models import Reservation, ReservationLine, StockAdjustment, StockItem
 
 class StockItemForm(forms.ModelForm):
     adjustment = forms.IntegerField(
-        required=False, help_text="Units to add (or, negative, to remove) from the free stock."
+        required=False, min_value=-QUANTITY_MAX, max_value=QUANTITY_MAX, help_text="Units to add (or, negative, to remove) from the free stock."
     )
     adjustment_reason = forms.CharField(required=False, max_length=200, help_text="Why (kept on record).")
 

@@ -66,6 +66,7 @@ class Order:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     timeline: tuple[TimelineEntry, ...] = ()
+    shipping_address: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 import urllib3
 
+# The JSON members an order needs besides its lines: a test card that is charged, and an address.
+CHECKOUT = '"payment_token": "tok_visa", "shipping_address": "1 Scenario Street, Loadtown"'
+
 
 @dataclass
 class Result:
@@ -50,7 +53,7 @@ def drive(url: str, *, tokens: list[str], skus: list[str], seconds: float, clien
                 in_flight[i] = started
             try:
                 if ordering:
-                    body = f'{{"lines": [{{"sku": "{skus[i % len(skus)]}", "quantity": 1}}]}}'
+                    body = f'{{"lines": [{{"sku": "{skus[i % len(skus)]}", "quantity": 1}}], {CHECKOUT}}}'
                     response = pool.request("POST", url + path, body=body, headers={
                         "Authorization": f"Token {token}", "Content-Type": "application/json"})
                 else:

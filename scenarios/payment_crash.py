@@ -17,6 +17,7 @@ from pathlib import Path
 import urllib3
 from celery import current_app
 
+from .load import CHECKOUT
 from .common import SKUS, SETTLED, order_statuses, prepare
 from .processes import Shop, default_queue
 
@@ -46,7 +47,7 @@ class OrderOutcome:
 
 
 def _place(url: str, token: str, sku: str) -> str:
-    response = urllib3.request("POST", url + "/api/orders/", body=f'{{"lines": [{{"sku": "{sku}", "quantity": 2}}]}}',
+    response = urllib3.request("POST", url + "/api/orders/", body=f'{{"lines": [{{"sku": "{sku}", "quantity": 2}}], {CHECKOUT}}}',
                                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
                                timeout=30, retries=False)
     body = response.json()

@@ -1,22 +1,7 @@
-"""Maps domain and boundary errors to clear JSON error responses for the storefront API."""
-from rest_framework.response import Response
-from rest_framework.views import exception_handler
-
-from common.errors import BoundaryUnavailable, DomainError
-
-
-def error_body(error: DomainError) -> dict:
-    """The JSON body for a domain error: a stable code, a sentence, and field-level details."""
-    return {"code": error.code, "detail": error.message, "details": error.details}
+"""The storefront API's exception handler: every error in the one JSON shape of common.errors.error_json."""
+from common.http import error_response
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler, plus domain errors by their HTTP status and boundary failures as 503."""
-    if isinstance(exc, DomainError):
-        return Response(error_body(exc), status=exc.http_status)
-    if isinstance(exc, BoundaryUnavailable):
-        return Response(
-            {"code": "boundary_unavailable", "detail": str(exc), "details": {"boundary": exc.boundary}},
-            status=503, headers={"Retry-After": "5"},
-        )
-    return exception_handler(exc, context)
+    """DRF's EXCEPTION_HANDLER: domain errors by their HTTP status, boundary failures as 503, anything else 500."""
+    return error_response(exc, context.get("request"))

@@ -38,6 +38,9 @@ class IdempotencyRecord(models.Model):
     fingerprint = models.CharField(max_length=64, help_text="sha256 of method, path and body")
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
+    order_id = models.CharField(max_length=64, blank=True, help_text="The order the request created; replays show it now.")
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="While in progress: until then the request owns the key; after, it is settled.")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -45,4 +48,4 @@ class IdempotencyRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_record_per_user_and_key")]
 
     def __str__(self):
-        return f"{self.key} ({self.response_status or 'in progress'})"
+        return f"{self.key} ({self.response_status or self.order_id or 'in progress'})"

@@ -33,28 +33,50 @@ class AvailabilitySerializer(serializers.Serializer):
     available = serializers.IntegerField(allow_null=True, help_text="null while inventory is unreachable")
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """An integer sent as a JSON integer: "2", 2.0 and true are refused, not coerced."""
+
+    def to_internal_value(self, data):
+        if type(data) is not int:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A string sent as a JSON string: numbers, booleans and objects are refused, not coerced."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class OrderLineInputSerializer(serializers.Serializer):
     """One line of a new order: which sku and how many. Any price sent is ignored."""
 
-    sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1)
+    sku = StrictCharField(max_length=64)
+    quantity = StrictIntegerField(min_value=1)
 
-    def validate_quantity(self, value):
-        if value > settings.ORDER_MAX_QUANTITY:
-            raise serializers.ValidationError(f"Ensure this value is less than or equal to {settings.ORDER_MAX_QUANTITY}.")
-        return value
+    def get_fields(self):
+        fields = super().get_fields()
+        # The bound is a setting, read when a request is validated (and when the schema is built).
+        fields["quantity"] = StrictIntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+        return fields
 
 
 class OrderCreateSerializer(serializers.Serializer):
     """A new order: lines of active catalog skus, a payment token and where to ship."""
 
     lines = OrderLineInputSerializer(many=True, allow_empty=False)
-    payment_token = serializers.CharField(max_length=100, default="tok_visa")
-    shipping_address = serializers.CharField(max_length=500, allow_blank=True, default="")
+    payment_token = StrictCharField(max_length=100, help_text="the card token from the payment form, e.g. tok_visa")
+    shipping_address = StrictCharField(max_length=500, help_text="where to ship the order (not blank)")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["lines"] = OrderLineInputSerializer(many=True, allow_empty=False, max_length=settings.ORDER_MAX_LINES)
+        return fields
 
     def validate_lines(self, lines):
-        if len(lines) > settings.ORDER_MAX_LINES:
-            raise serializers.ValidationError(f"Ensure this field has no more than {settings.ORDER_MAX_LINES} lines.")
         skus = [line["sku"] for line in lines]
         products = {p.sku: p for p in Product.objects.filter(sku__in=skus, active=True)}
         seen: set[str] = set()
@@ -105,12 +127,20 @@ class OrderSerializer(serializers.Serializer):
     total = MoneySerializer()
     cancel_reason = serializers.CharField()
     cancel_code = serializers.CharField()
+    shipping_address = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     timeline = TimelineEntrySerializer(many=True)
 
 
+class OrderPageSerializer(serializers.Serializer):
+    """A page of orders, newest first, with how many there are in all."""
+
+    count = serializers.IntegerField()
+    results = OrderSerializer(many=True)
+
+
 class OrderCancelSerializer(serializers.Serializer):
     """Why the customer cancels."""
 
-    reason = serializers.CharField(max_length=200, default="cancelled by customer")
+    reason = StrictCharField(max_length=200, default="cancelled by customer")

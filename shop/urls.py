@@ -1,6 +1,5 @@
 """Storefront API routes."""
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -11,6 +10,6 @@ router.register("orders", views.OrderViewSet, basename="order")
 
 urlpatterns = [
     path("stock/", views.StockView.as_view(), name="stock"),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
 ]

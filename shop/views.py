@@ -1,47 +1,81 @@
 """The storefront API: catalog, stock availability and the customer's orders."""
 from __future__ import annotations
 
-from django.http import Http404
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import DomainError
+from common.errors import BoundaryTimeout, DomainError, error_json
+from common.http import correlation_id_of
+from common.parsers import BoundedJSONParser
 from inventory.api import get_inventory_api
-from orders.api import CANCELLED, CONFIRMED, Order, PricedLine, get_orders_api
+from orders.api import CANCELLED, CONFIRMED, CUSTOMER_REQUEST, Order, OrderNotFound, PricedLine, get_orders_api
 
 from . import idempotency
 from .models import Product
+from .schema import OrderSchema, error_responses
 from .serializers import (
     AvailabilitySerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
+    OrderPageSerializer,
     OrderSerializer,
     ProductSerializer,
 )
+from .throttling import throttles
+
+MAX_OFFSET = 1_000_000  # deeper than any customer pages; keeps OFFSET far from the database's integer limits
+MAX_STOCK_SKUS = 100
 
 
 def _availability(skus: list[str]) -> dict[str, int]:
     return {a.sku: a.available for a in get_inventory_api().get_availability(skus=skus)}
 
 
+class StrictPageNumberPagination(PageNumberPagination):
+    """DRF's page numbers, but `?page=` that is not a whole number is a 400 rather than page 1 or a guess."""
+
+    max_page = 100_000
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not (_WHOLE_NUMBER.match(raw) and 1 <= int(raw) <= self.max_page):
+            raise ValidationError({self.page_query_param: [f"A whole number from 1 to {self.max_page} is required."]})
+        return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page)
+        return parameters
+
+
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     """Active catalog products, looked up by sku, with current availability."""
 
+    pagination_class = StrictPageNumberPagination
     queryset = Product.objects.filter(active=True)
     serializer_class = ProductSerializer
     lookup_field = "sku"
     lookup_value_regex = "[^/]+"
 
+    @extend_schema(responses={200: ProductSerializer(many=True), **error_responses(400, 401, 404)})
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = {**self.get_serializer_context(), "availability": _availability([p.sku for p in page])}
         return self.get_paginated_response(ProductSerializer(page, many=True, context=context).data)
 
+    @extend_schema(responses={200: ProductSerializer, **error_responses(401, 404)})
     def retrieve(self, request, *args, **kwargs):
         product = self.get_object()
         context = {**self.get_serializer_context(), "availability": _availability([product.sku])}
@@ -52,13 +86,16 @@ class StockView(APIView):
     """Units available now per active sku; `?sku=a,b` narrows the list."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("sku", str, description="comma-separated skus")],
-        responses=AvailabilitySerializer(many=True),
+        parameters=[OpenApiParameter("sku", str, description=f"comma-separated skus, at most {MAX_STOCK_SKUS}")],
+        responses={200: AvailabilitySerializer(many=True), **error_responses(400, 401)},
     )
     def get(self, request):
         products = Product.objects.filter(active=True)
         if request.query_params.get("sku"):
-            products = products.filter(sku__in=request.query_params["sku"].split(","))
+            skus = request.query_params["sku"].split(",")
+            if len(skus) > MAX_STOCK_SKUS:
+                raise ValidationError({"sku": [f"Ask for at most {MAX_STOCK_SKUS} skus at once."]})
+            products = products.filter(sku__in=skus)
         skus = list(products.values_list("sku", flat=True))
         availability = _availability(skus)
         # None means unknown (inventory unreachable), not zero.
@@ -76,54 +113,92 @@ def placed_order_status(order: Order) -> int:
         return status.HTTP_201_CREATED
     if order.status != CANCELLED:
         return status.HTTP_202_ACCEPTED  # payment pending, or a choreographed checkout still under way
+    if order.cancel_code == CUSTOMER_REQUEST:
+        return status.HTTP_200_OK  # a replay after the customer cancelled it: the order as it is now
     error_class = DomainError._registry.get(order.cancel_code)
     return error_class.http_status if error_class else status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def placed_response(request, order: Order) -> Response:
+    """The answer about a placed order: the order (201/202), or the error shape with it in the details."""
+    code = placed_order_status(order)
+    if code in (status.HTTP_200_OK, status.HTTP_201_CREATED, status.HTTP_202_ACCEPTED):
+        return Response(order_json(order), status=code)
+    return Response(error_json(code=order.cancel_code, detail=order.cancel_reason,
+                               details={"order": order_json(order)}, correlation_id=correlation_id_of(request)),
+                    status=code)
 
 
 class OrderViewSet(viewsets.ViewSet):
     """The signed-in customer's orders (staff see everyone's)."""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [BoundedJSONParser]  # strict JSON types: a form cannot say 2 rather than "2"
+    schema = OrderSchema()
     lookup_value_regex = "[^/]+"
+    throttles_by_action = {"create": ("order_user", "order_ip"), "cancel": ("cancel_user",)}
+
+    def get_throttles(self):
+        return [throttle() for throttle in throttles(*self.throttles_by_action.get(self.action, ()))]
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
-        responses=OrderSerializer(many=True),
+        operation_id="orders_list",
+        parameters=[
+            OpenApiParameter("limit", {"type": "integer", "minimum": 0, "maximum": 100},
+                             description="orders per page (default 20)"),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+                             description="orders to skip (default 0)"),
+        ],
+        responses={200: OrderPageSerializer, **error_responses(400, 401)},
     )
     def list(self, request):
         limit = _int_param(request, "limit", 20, maximum=100)
-        offset = _int_param(request, "offset", 0)
+        offset = _int_param(request, "offset", 0, maximum=MAX_OFFSET)
         customer_id = None if request.user.is_staff else request.user.pk
         page = get_orders_api().list_orders(customer_id=customer_id, limit=limit, offset=offset)
         return Response({"count": page.count, "results": [order_json(o) for o in page.orders]})
 
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={201: OrderSerializer, 202: OrderSerializer},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={201: OrderSerializer, 202: OrderSerializer,
+                   **error_responses(400, 401, 402, 409, 413, 422, 429, 503)},
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH,
+                                "pattern": f"^{idempotency.KEY_PATTERN.pattern}$"}, OpenApiParameter.HEADER,
+            description="printable ASCII without spaces (a UUID, say); retries with the same key are safe",
+        )],
     )
     def create(self, request):
         """Place an order. Send an Idempotency-Key header to make retries safe."""
         key = request.headers.get("Idempotency-Key")
+        serializer = OrderCreateSerializer(data=request.data, context={})
         if key is None:
-            return self._place(request)
-        if not key.strip() or len(key) > idempotency.MAX_KEY_LENGTH:
-            raise ValidationError({"Idempotency-Key": [f"Must be 1 to {idempotency.MAX_KEY_LENGTH} characters."]})
+            serializer.is_valid(raise_exception=True)
+            return placed_response(request, self._place(request, serializer))
+        if not idempotency.KEY_PATTERN.fullmatch(key):
+            raise ValidationError({"Idempotency-Key": [
+                f"Must be 1 to {idempotency.MAX_KEY_LENGTH} printable ASCII characters without spaces."]})
         fingerprint = idempotency.request_fingerprint(method="POST", path=request.path, data=request.data)
         record, replay = idempotency.idempotency_begin(user_id=request.user.pk, key=key, fingerprint=fingerprint)
         if replay is not None:
-            return Response(replay.body, status=replay.status, headers={"Idempotent-Replayed": "true"})
+            response = (placed_response(request, get_orders_api().get_order(order_id=replay.order_id))
+                        if replay.order_id else Response(replay.body, status=replay.status))
+            response["Idempotent-Replayed"] = "true"
+            return response
+        if not serializer.is_valid():
+            idempotency.idempotency_abandon(record=record)  # refused input places nothing: the key stays free
+            raise ValidationError(serializer.errors)
         try:
-            response = self._place(request)
-        except BaseException:
-            idempotency.idempotency_abandon(record=record)
+            order = self._place(request, serializer)
+            response = placed_response(request, order)
+        except BaseException as error:
+            idempotency.idempotency_settle_after_failure(record=record, far_side_may_act=isinstance(error, BoundaryTimeout))
             raise
-        idempotency.idempotency_complete(record=record, status=response.status_code, body=response.data)
+        idempotency.idempotency_complete(record=record, status=response.status_code, body=response.data,
+                                         order_id=order.order_id)
         return response
 
-    def _place(self, request) -> Response:
-        serializer = OrderCreateSerializer(data=request.data, context={})
-        serializer.is_valid(raise_exception=True)
+    def _place(self, request, serializer) -> Order:
         products = serializer.context["products"]
         lines = [
             PricedLine(
@@ -132,23 +207,18 @@ class OrderViewSet(viewsets.ViewSet):
             )
             for line in serializer.validated_data["lines"]
         ]
-        order = get_orders_api().place_order(
+        return get_orders_api().place_order(
             customer_id=request.user.pk, email=request.user.email or f"{request.user.username}@example.com",
             lines=lines, payment_token=serializer.validated_data["payment_token"],
             shipping_address=serializer.validated_data["shipping_address"],
         )
-        code = placed_order_status(order)
-        if code in (status.HTTP_201_CREATED, status.HTTP_202_ACCEPTED):
-            return Response(order_json(order), status=code)
-        return Response(
-            {"code": order.cancel_code, "detail": order.cancel_reason, "order": order_json(order)}, status=code
-        )
 
-    @extend_schema(responses=OrderSerializer)
+    @extend_schema(responses={200: OrderSerializer, **error_responses(401, 404)})
     def retrieve(self, request, pk=None):
         return Response(order_json(self._own_order(request, pk)))
 
-    @extend_schema(request=OrderCancelSerializer, responses=OrderSerializer)
+    @extend_schema(request=OrderCancelSerializer,
+                   responses={200: OrderSerializer, **error_responses(400, 401, 404, 409, 429)})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel the order: its shipment is called off, its charge refunded and its stock returned."""
@@ -159,21 +229,40 @@ class OrderViewSet(viewsets.ViewSet):
         return Response(order_json(order))
 
     def _own_order(self, request, pk) -> Order:
-        order = get_orders_api().get_order(order_id=pk)
-        # Another customer's order answers exactly like a missing one, so ids cannot be probed.
-        if not request.user.is_staff and order.customer_id != request.user.pk:
-            raise Http404
+        # Another customer's order answers exactly like a missing one (same status, same body), so ids
+        # cannot be probed; the id sent is not echoed either.
+        try:
+            order = get_orders_api().get_order(order_id=pk)
+        except OrderNotFound:
+            order = None
+        if order is None or (not request.user.is_staff and order.customer_id != request.user.pk):
+            raise OrderNotFound("no such order")
         return order
 
 
-def _int_param(request, name: str, default: int, maximum: int | None = None) -> int:
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token; throttled per client address and per username."""
+
+    parser_classes = (BoundedJSONParser, FormParser)
+    authentication_classes: list = []  # signing in needs no credentials (and so no CSRF token)
+    throttle_classes = throttles("auth_ip", "auth_username")
+
+    @extend_schema(responses={200: {"type": "object", "properties": {"token": {"type": "string"}}},
+                              **error_responses(400, 413, 429)})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def _int_param(request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: ["A whole number is required."]}) from None
-    if value < 0 or (maximum is not None and value > maximum):
-        raise ValidationError({name: [f"Must be between 0 and {maximum if maximum is not None else 'any'}."]})
+    if not _WHOLE_NUMBER.match(raw):
+        raise ValidationError({name: ["A whole number is required."]})
+    value = int(raw)
+    if not 0 <= value <= maximum:
+        raise ValidationError({name: [f"Must be between 0 and {maximum}."]})
     return value
+
+
+_WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,12}$")  # ASCII digits only, and few enough never to overflow anything

@@ -92,9 +92,18 @@ def eager_celery():
     app.conf.task_always_eager = previous
 
 
+# What POST /api/orders/ requires besides the lines: a test card that is charged, and an address.
+CHECKOUT = {"payment_token": "tok_visa", "shipping_address": "1 Test Street, 1000 Testville"}
+
+
+def order_body(*lines: tuple[str, int], **fields) -> dict:
+    """A POST /api/orders/ body: (sku, quantity) lines, a test card and an address (`fields` override them)."""
+    return {"lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines], **CHECKOUT, **fields}
+
+
 def place_order_via_api(user, sku: str, quantity: int) -> dict:
     """Place an order through the storefront API as `user`; returns the response JSON."""
-    response = client_for(user).post("/api/orders/", {"lines": [{"sku": sku, "quantity": quantity}]}, format="json")
+    response = client_for(user).post("/api/orders/", order_body((sku, quantity)), format="json")
     assert response.status_code in (201, 202, 402, 409), response.content
     return response.json()
 

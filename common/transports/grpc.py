@@ -23,6 +23,7 @@ from common.errors import (
     BoundaryTimeout,
     BoundaryUnauthenticated,
     DomainError,
+    bounded,
 )
 from common.runtime import runtime
 
@@ -101,6 +102,21 @@ class GrpcClient:
 
 # --- server side ------------------------------------------------------------------------------
 
+MAX_TRAILER_BYTES = 2048  # well inside gRPC's 8 KiB metadata limit, with the status message beside it
+
+
+def trailer_bytes(error: DomainError) -> bytes:
+    """The error's wire form for the trailer, every string cut short, so input echoed in it never
+    pushes the answer past the metadata limit (the caller would get RESOURCE_EXHAUSTED, not the error)."""
+    wire = error.to_dict()
+    wire["message"] = bounded(wire["message"])
+    wire["details"] = {k: bounded(v, 200) if isinstance(v, str) else v for k, v in wire["details"].items()}
+    data = json.dumps(wire).encode()
+    if len(data) > MAX_TRAILER_BYTES:  # many or large details: keep the code and message, which say what happened
+        data = json.dumps({"code": wire["code"], "message": wire["message"], "details": {}}).encode()
+    return data
+
+
 _UNGUARDED = ("/grpc.health.v1.Health/", "/grpc.reflection.")  # probes and tooling need no token
 
 
@@ -126,8 +142,8 @@ class ServiceGuard(grpc.ServerInterceptor):
                 with deadlines.deadline_scope(context.time_remaining()):
                     return behaviour(request, context)
             except DomainError as error:
-                context.set_trailing_metadata(((ERROR_TRAILER, json.dumps(error.to_dict()).encode()),))
-                context.abort(grpc_code(error), error.message)
+                context.set_trailing_metadata(((ERROR_TRAILER, trailer_bytes(error)),))
+                context.abort(grpc_code(error), bounded(error.message))
             finally:
                 close_old_connections()
 

@@ -18,7 +18,6 @@ import urllib3
 from django.urls import path
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,10 +30,14 @@ from common.errors import (
     BoundaryUnauthenticated,
     DomainError,
     ValidationFailed,
+    domain_error_from_json,
 )
 from common.runtime import runtime
 
-from . import auth
+from . import auth, rest_schema
+from .rest_schema import InternalSchemaView
+from common.http import error_response
+from common.parsers import InternalJSONParser
 
 DOMAIN_ERROR_HEADER = "X-Domain-Error"  # set on answers that carry a DomainError, so a proxy's 404/503 is not one
 _PATH_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -69,6 +72,14 @@ class ServiceTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="internal"'
 
 
+class DeadlinePassed(exceptions.APIException):
+    """The caller's deadline had passed when its request arrived: nothing was done."""
+
+    status_code = 504
+    default_code = "deadline_passed"
+    default_detail = "the caller's deadline has passed"
+
+
 class InternalApiView(APIView):
     """Serves the operations of one path by calling the context's local implementation."""
 
@@ -76,7 +87,7 @@ class InternalApiView(APIView):
     permission_classes: list = []
     throttle_classes: list = []
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [InternalJSONParser]
 
     context: str = ""
     protocol: type = object
@@ -99,7 +110,7 @@ class InternalApiView(APIView):
         budget = request.META.get("HTTP_" + deadlines.HEADER.upper().replace("-", "_"))
         seconds = _seconds(budget)
         if seconds is not None and seconds <= 0:
-            return Response({"detail": "the caller's deadline has passed"}, status=504)
+            raise DeadlinePassed()
         with deadlines.deadline_scope(seconds):
             result = getattr(self.local_api, operation.name)(**kwargs)
         if operation.status == 204:
@@ -124,9 +135,12 @@ class InternalApiView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, exceptions.ParseError):
             exc = ValidationFailed(f"malformed request: {exc.detail}", field="body")
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            exc.auth_header = self.get_authenticate_header(self.request)
+        response = error_response(exc, self.request)
         if isinstance(exc, DomainError):
-            return Response({"error": exc.to_dict()}, status=exc.http_status, headers={DOMAIN_ERROR_HEADER: exc.code})
-        return super().handle_exception(exc)
+            response[DOMAIN_ERROR_HEADER] = exc.code
+        return response
 
 
 def internal_urlpatterns(context: str, protocol: type, local_api: object, operations: Sequence[Operation]):
@@ -134,12 +148,16 @@ def internal_urlpatterns(context: str, protocol: type, local_api: object, operat
     by_path: dict[str, dict[str, Operation]] = {}
     for operation in operations:
         by_path.setdefault(operation.path, {})[operation.verb] = operation
-    return [
+    schema = path("schema/", InternalSchemaView.as_view(
+        authentication_classes=[ServiceTokenAuthentication], context=context,
+        document=rest_schema.openapi(context, protocol, operations),
+    ), name=f"{context}-schema")
+    return [schema, *(
         path(route, InternalApiView.as_view(
             context=context, protocol=protocol, local_api=local_api, operations=verbs,
         ), name=f"{context}-{next(iter(verbs.values())).name}")
         for route, verbs in by_path.items()
-    ]
+    )]
 
 
 def _seconds(milliseconds: str | None) -> float | None:
@@ -235,7 +253,7 @@ class RestClient:
             try:
                 data = json.loads(response.data) if response.data else None  # DRF renders None as no body
                 if status != operation.status:
-                    error = DomainError.from_dict(data["error"])
+                    error = domain_error_from_json(data)
                 elif status != 204:
                     return wire.decode(wire.return_type(getattr(self.protocol, operation.name)), data)
                 else:

@@ -11,6 +11,7 @@ import types
 
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 from django.urls import include, path
 from django.utils.module_loading import import_string
@@ -18,6 +19,7 @@ from gunicorn.app.base import BaseApplication
 
 from common.health import healthz
 
+from .auth import token_problem
 from .grpc import build_server
 
 SERVABLE = ("inventory", "orders", "payments", "shipping")
@@ -30,6 +32,9 @@ def internal_wsgi_application(context: str):
     urlconf = types.ModuleType(name, f"The internal URLs of {context} alone.")
     urlconf.urlpatterns = [path(f"internal/{context}/", include(f"{context}.transports.rest")),
                            path("healthz", healthz)]  # readiness probe (run_topology)
+    # Django's own 400/403/404/500 answers in the one JSON error shape, never an HTML page.
+    for code, view in (("400", "bad_request"), ("403", "permission_denied"), ("404", "not_found"), ("500", "server_error")):
+        setattr(urlconf, f"handler{code}", f"common.http.{view}")
     sys.modules[name] = urlconf
     settings.ROOT_URLCONF = name
     settings.MIDDLEWARE = settings.INTERNAL_MIDDLEWARE
@@ -63,7 +68,10 @@ class GunicornServer(BaseApplication):
 
 
 def serve(context: str, *, http: str | None, grpc_address: str | None, workers: int = 1, threads: int = 8):
-    """Serve one context until SIGTERM or Ctrl-C."""
+    """Serve one context until SIGTERM or Ctrl-C; with STRONG_SERVICE_TOKENS, only behind a strong token."""
+    problem = token_problem(context, settings.INTERNAL_SERVICE_TOKENS.get(context))
+    if settings.STRONG_SERVICE_TOKENS and problem:
+        raise ImproperlyConfigured(f"refusing to serve {context}: {problem}")
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # Commands are sent by name; eager mode runs them here only if this process knows the tasks.
         current_app.loader.import_default_modules()

@@ -118,6 +118,45 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# --- The edges: body limits, rate limits, correlation ids (docs/edges.md) -----------------------
+# JSON bodies beyond these answer 413 (size) or 400 (depth), never a 500. An order of 50 lines is ~5 KB.
+JSON_LIMITS = {"max_bytes": int(os.environ.get("API_JSON_MAX_BYTES", str(64 * 1024))), "max_depth": 10}
+INTERNAL_JSON_LIMITS = {"max_bytes": int(os.environ.get("INTERNAL_JSON_MAX_BYTES", str(256 * 1024))), "max_depth": 10}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # form bodies (admin, browsable API login)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "common.parsers.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# Rates per scope (shop/throttling.py): "<n>/<sec|min|hour|day>"; the suffix says whom a scope counts.
+# API_THROTTLE=off turns them off (load tests, benchmarks). Counts live in the "throttle" cache:
+# THROTTLE_CACHE_URL (redis://...) makes every web process count together; unset, each counts alone.
+API_THROTTLE = {
+    "enabled": env_bool("API_THROTTLE", True),
+    "cache": "throttle",
+    "rates": {
+        "auth_ip": os.environ.get("THROTTLE_AUTH_IP", "20/min"),  # token requests per client address
+        "auth_username": os.environ.get("THROTTLE_AUTH_USERNAME", "10/min"),  # per account tried
+        "order_user": os.environ.get("THROTTLE_ORDER_USER", "20/min"),  # orders placed per customer
+        "order_ip": os.environ.get("THROTTLE_ORDER_IP", "60/min"),
+        "cancel_user": os.environ.get("THROTTLE_CANCEL_USER", "20/min"),
+    },
+}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["THROTTLE_CACHE_URL"],
+         "KEY_PREFIX": "throttle", "OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1}}
+        if os.environ.get("THROTTLE_CACHE_URL") else
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
+}
+# Idempotency-Key claims: a request owns its key this long (longer than any request may run); a key whose
+# request died is then bound to the order it created, or released (shop/idempotency.py).
+IDEMPOTENCY = {"lease_seconds": float(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "60"))}
+# First, so the outbox's middleware and every error answer share the request's correlation id.
+MIDDLEWARE.insert(0, "common.http.CorrelationIdMiddleware")
+
 # --- Celery: commands and (later) event deliveries -------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "django-db")
@@ -195,17 +234,19 @@ _GRPC_CLIENT_TLS = {k: v for k, v in {
     "ca": os.environ.get("GRPC_TLS_CA"), "cert": os.environ.get("GRPC_TLS_CLIENT_CERT"),
     "key": os.environ.get("GRPC_TLS_CLIENT_KEY"), "server_name": os.environ.get("GRPC_TLS_SERVER_NAME"),
 }.items() if v}
+BOUNDARIES_TLS = _GRPC_CLIENT_TLS or None
 BOUNDARIES = _boundaries(
     os.environ.get("BOUNDARIES_PROFILE", "embedded"), os.environ, tokens=INTERNAL_SERVICE_TOKENS,
-    timeout=float(os.environ.get("BOUNDARY_TIMEOUT", "5")), tls=_GRPC_CLIENT_TLS or None,
+    timeout=float(os.environ.get("BOUNDARY_TIMEOUT", "5")), tls=BOUNDARIES_TLS,
 )
+STRONG_SERVICE_TOKENS = False  # production: serve_context refuses unset, development or short tokens
 # serve_context: gRPC server TLS (with GRPC_TLS_CLIENT_CA, clients must present a certificate: mTLS),
 # and the lean middleware its internal endpoints run with (no sessions, CSRF or users: callers are services).
 INTERNAL_GRPC_TLS = {
     "cert": os.environ.get("GRPC_TLS_SERVER_CERT"), "key": os.environ.get("GRPC_TLS_SERVER_KEY"),
     "client_ca": os.environ.get("GRPC_TLS_CLIENT_CA"),
 }
-INTERNAL_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
+INTERNAL_MIDDLEWARE = ["common.http.CorrelationIdMiddleware", "django.middleware.security.SecurityMiddleware"]
 
 # --- Resilience: the policy layer around every boundary call ----------------------------------
 # Timeouts in seconds. Only operations marked idempotent are retried in-line; a charge never is

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
+from common.errors import QUANTITY_MAX, check_range
 from common.money import Money
 from outbox.api import messages_about
 
@@ -20,6 +21,8 @@ class LocalOrdersApi:
         self, *, customer_id: int, email: str, lines: Sequence[PricedLine], payment_token: str,
         shipping_address: str,
     ) -> Order:
+        for line in lines:  # bounded at the edge every transport passes, before a line total is computed or stored
+            check_range(line.quantity, field="quantity", low=-QUANTITY_MAX, high=QUANTITY_MAX, sku=line.sku)
         if settings.CHECKOUT_MODE == CHOREOGRAPHED:
             # The other contexts take it from here, reacting to OrderPlaced; the order is pending until then.
             return order_dto(services.order_create(
@@ -35,6 +38,8 @@ class LocalOrdersApi:
         return order_dto(services.order_get(order_id=order_id))
 
     def list_orders(self, *, customer_id: int | None, limit: int, offset: int) -> OrderPage:
+        check_range(limit, field="limit", low=0, high=1000)
+        check_range(offset, field="offset", low=0, high=QUANTITY_MAX)
         orders = OrderModel.objects.prefetch_related("lines", "saga__log")
         if customer_id is not None:
             orders = orders.filter(customer_id=customer_id)
@@ -60,6 +65,7 @@ def order_dto(order: OrderModel) -> Order:
         order_id=str(order.id), customer_id=order.customer_id, status=order.status, lines=lines,
         total=Money(order.total_amount, order.currency), cancel_reason=order.cancel_reason, cancel_code=order.cancel_code,
         created_at=order.created_at, updated_at=order.updated_at, timeline=_timeline(order),
+        shipping_address=order.shipping_address,
     )
 
 

@@ -7,7 +7,7 @@ from orders.api import get_orders_api
 from orders.models import Order
 from payments.models import Payment
 from shipping.models import Shipment
-from tests.conftest import priced, stock_of
+from tests.conftest import order_body, priced, stock_of
 from tests.e2e.settle import settle
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +182,7 @@ def test_storefront_answers_202_for_a_choreographed_order_and_shows_its_progress
 
     settings.CHECKOUT_MODE = "choreographed"
     client = client_for(customer)
-    response = client.post("/api/orders/", {"lines": [{"sku": "MUG", "quantity": 1}]}, format="json")
+    response = client.post("/api/orders/", order_body(("MUG", 1)), format="json")
     assert (response.status_code, response.json()["status"]) == (202, "pending")
     settle()
     assert client.get(f"/api/orders/{response.json()['order_id']}/").json()["status"] == "confirmed"

@@ -3,7 +3,7 @@ import pytest
 from django.conf import settings
 
 from notifications.models import Notification
-from tests.conftest import client_for
+from tests.conftest import client_for, order_body
 from tests.processes import celery_worker, relay, wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
@@ -16,7 +16,7 @@ def real_broker():
 
 
 def test_worker_sends_one_confirmation_per_order(real_broker, catalog, customer):
-    response = client_for(customer).post("/api/orders/", {"lines": [{"sku": "MUG", "quantity": 1}]}, format="json")
+    response = client_for(customer).post("/api/orders/", order_body(("MUG", 1)), format="json")
     assert response.status_code == 201
     order_id = response.json()["order_id"]
 

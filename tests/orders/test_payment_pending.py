@@ -9,12 +9,12 @@ from common.resilience.config import cached_policy_for
 from orders.models import Order
 from payments.models import Payment
 from shipping.models import Shipment
-from tests.conftest import client_for, deliver_outbox, stock_of
+from tests.conftest import CHECKOUT, client_for, deliver_outbox, stock_of
 
 # These set payments faults in this process's settings; with the checkout served by another process
 # (SHOP_TEST_TRANSPORT) they would not reach it. Faults on every transport: tests/contracts/test_faults.py.
 pytestmark = [pytest.mark.django_db, pytest.mark.in_process_only]
-BODY = {"lines": [{"sku": "MUG", "quantity": 2}]}
+BODY = {"lines": [{"sku": "MUG", "quantity": 2}], **CHECKOUT}
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_payments_down_for_good_cancels_and_returns_the_stock(catalog, customer,
     # giving up needs gets through: only the charge is broken.
     response = client_for(customer).post("/api/orders/", BODY, format="json")
     assert response.status_code == 503  # the cancelled order is in the body, with the reason
-    order = Order.objects.get(pk=response.json()["order"]["order_id"])
+    order = Order.objects.get(pk=response.json()["details"]["order"]["order_id"])
     assert order.saga.state == "compensated"
     assert [(s.kind, s.name, s.outcome) for s in order.saga.log.all()][1:] == [
         ("action", "charge_payment", "failed"), ("compensation", "void_or_refund_payment", "succeeded"),

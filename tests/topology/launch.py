@@ -51,7 +51,7 @@ class Storefront:
 
     def place_order(self, token: str, *, sku: str, quantity: int, payment_token: str = "tok_visa") -> requests.Response:
         return requests.post(f"{self.web}/api/orders/", json={
-            "lines": [{"sku": sku, "quantity": quantity}], "payment_token": payment_token,
+            "lines": [{"sku": sku, "quantity": quantity}], "payment_token": payment_token, "shipping_address": "1 Test Lane",
         }, headers={"Authorization": f"Token {token}", "Idempotency-Key": str(uuid.uuid4())}, timeout=30)
 
     def order(self, token: str, order_id: str) -> dict:

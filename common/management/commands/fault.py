@@ -2,6 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from common.management.arguments import bounded
 from common.models import FaultRule
 
 
@@ -17,10 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["set", "list", "clear"])
         parser.add_argument("boundary", nargs="?")
         parser.add_argument("--operation", default="")
-        parser.add_argument("--delay", type=float, default=0.0, help="fixed delay in seconds")
-        parser.add_argument("--delay-percent", type=float, default=0.0)
-        parser.add_argument("--abort-percent", type=float, default=0.0)
-        parser.add_argument("--http-status", type=int)
+        parser.add_argument("--delay", type=bounded(float, 0, 3600), default=0.0, help="fixed delay in seconds")
+        parser.add_argument("--delay-percent", type=bounded(float, 0, 100), default=0.0)
+        parser.add_argument("--abort-percent", type=bounded(float, 0, 100), default=0.0)
+        parser.add_argument("--http-status", type=bounded(int, 100, 599))
         parser.add_argument("--grpc-status", default="")
 
     def handle(self, *args, action, boundary, operation, **options):

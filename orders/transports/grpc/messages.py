@@ -47,6 +47,7 @@ def order_message(order: Order) -> pb.Order:
         created_at=timestamp(order.created_at), updated_at=timestamp(order.updated_at),
         timeline=[pb.TimelineEntry(at=timestamp(e.at), kind=e.kind, name=e.name, outcome=e.outcome, detail=e.detail)
                   for e in order.timeline],
+        shipping_address=order.shipping_address,
     )
 
 
@@ -66,6 +67,7 @@ def order_dto(message: pb.Order) -> Order:
                           outcome=e.outcome, detail=e.detail)
             for e in message.timeline
         ),
+        shipping_address=message.shipping_address,
     )
 
 

@@ -4,6 +4,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from common.management.arguments import bounded
+
 
 class Command(BaseCommand):
     help = ("Run one of the seed's scenarios against the shop's own processes and print what happened. "
@@ -12,11 +14,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", choices=["payment-timeout", "payment-crash"])
-        parser.add_argument("--seconds", type=float, default=10.0, help="length of each load phase")
-        parser.add_argument("--clients", type=int, default=12,
+        parser.add_argument("--seconds", type=bounded(float, 0.5, 600), default=10.0, help="length of each load phase")
+        parser.add_argument("--clients", type=bounded(int, 1, 200), default=12,
                             help="concurrent clients (the web server has 8 threads)")
         parser.add_argument("--slow-ms", default="5000-10000", help="payments latency while slow (ms or lo-hi)")
-        parser.add_argument("--orders", type=int, default=6, help="payment-crash: orders per mode")
+        parser.add_argument("--orders", type=bounded(int, 1, 200), default=6, help="payment-crash: orders per mode")
 
     def handle(self, *args, name, seconds, clients, slow_ms, orders, **options):
         log_dir = Path(settings.VAR_DIR) / "scenarios" / name

@@ -1,0 +1,1 @@
+"""Standing probes of the edges: hostile input, authz, tokens, limits, the schema (issue 13)."""
