@@ -31,8 +31,9 @@ def test_payments_dies_orders_wait_as_payment_pending_and_all_complete_when_it_r
         assert stock_of("MUG") == (10 - ORDERS, ORDERS, 0)
 
         shop.start("payments")
-        wait_for(lambda: {shop.store.order(token, i)["status"] for i in order_ids} == {"confirmed"}, timeout=90,
-                 interval=0.5, message="every waiting order to be charged and confirmed")
+        wait_for(lambda: {shop.store.status_when_answered(token, i) for i in order_ids} == {"confirmed"},
+                 timeout=90, interval=0.5, message="every waiting order to be charged and confirmed")
+        assert {shop.store.order(token, i)["status"] for i in order_ids} == {"confirmed"}
         wait_for(lambda: Notification.objects.filter(order_id__in=order_ids, kind="order_confirmation",
                                                      status="sent").count() == ORDERS,
                  timeout=60, interval=0.5, message="one confirmation email per order")
