@@ -1,8 +1,9 @@
 """The Celery application; each context's tasks.py is discovered automatically."""
 import os
+from pathlib import Path
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -23,3 +24,11 @@ def _replace_broken_connections(task=None, **kwargs) -> None:
     if task is not None and task.request.is_eager:
         return  # run inside the caller (maybe in its transaction): the caller's connection, the caller's rules
     close_old_connections()
+
+
+@worker_ready.connect
+def _tell_the_launcher(**_):
+    # run_topology waits for this file: a worker is ready only once it consumes its queues.
+    ready_file = os.environ.get("TOPOLOGY_READY_FILE")
+    if ready_file:
+        Path(ready_file).touch()

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from common.health import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/", permanent=False)),
     # Before admin.site.urls so the admin's catch-all does not answer it; staff only (observability/urls.py).
@@ -15,6 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Its own template (observability/templates) drops the Google Fonts links: no internet here.
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"), name="redoc"),
+    path("healthz", healthz, name="healthz"),  # readiness probe (run_topology, load balancers)
 ]
 
 # Django's own error answers: JSON in the API's one error shape under /api/, its pages elsewhere (admin).

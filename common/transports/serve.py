@@ -17,6 +17,8 @@ from django.urls import include, path
 from django.utils.module_loading import import_string
 from gunicorn.app.base import BaseApplication
 
+from common.health import healthz
+
 from .auth import token_problem
 from .grpc import build_server
 
@@ -28,7 +30,8 @@ def internal_wsgi_application(context: str):
     """A WSGI application serving only /internal/<context>/, with the lean internal middleware."""
     name = f"internal_urls_{context}"
     urlconf = types.ModuleType(name, f"The internal URLs of {context} alone.")
-    urlconf.urlpatterns = [path(f"internal/{context}/", include(f"{context}.transports.rest"))]
+    urlconf.urlpatterns = [path(f"internal/{context}/", include(f"{context}.transports.rest")),
+                           path("healthz", healthz)]  # readiness probe (run_topology)
     # Django's own 400/403/404/500 answers in the one JSON error shape, never an HTML page.
     for code, view in (("400", "bad_request"), ("403", "permission_denied"), ("404", "not_found"), ("500", "server_error")):
         setattr(urlconf, f"handler{code}", f"common.http.{view}")

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "notifications",
     "scenarios",
     "observability",
+    "topology",  # manage.py run_topology (config/topologies/)
 ]
 
 MIDDLEWARE = [
@@ -227,6 +228,17 @@ CELERY_REDIS_VISIBILITY_TIMEOUT = 3600
 BROKER_CONNECT_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
 if CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_REDIS_VISIBILITY_TIMEOUT, **BROKER_CONNECT_RETRY}
+if CELERY_BROKER_URL.startswith(("amqp://", "pyamqp://")):
+    # RabbitMQ as production runs it (docs/topology.md): quorum queues (replicated, durable; a broker
+    # policy's delivery-limit dead-letters a message that keeps killing workers), publisher confirms
+    # (a publish returns once the broker has the message), acks late (above). Topic exchanges, because
+    # Celery's native delayed delivery (countdowns such as the saga's retries) needs them on quorum queues.
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True  # quorum queues refuse a global QoS: prefetch per consumer
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_DB_REUSE_MAX = 1000  # else Celery's Django fixup closes the connection around every task
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_BEAT_SCHEDULE = {

@@ -10,7 +10,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_RESULT_BACKEND = "django-db"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900} if CELERY_BROKER_URL.startswith("redis") else {}
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
+elif not CELERY_BROKER_URL.startswith("amqp://"):  # RabbitMQ keeps base.py's (publisher confirms)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 # A queue of this run's own, so workers started by tests never take another run's messages.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", f"shop-test-{os.getpid()}")
 # Each context's queue is this run's too; short leases and backoffs so crash tests recover in seconds.

@@ -40,8 +40,8 @@ FAULTS = [
 def mode(request, settings):
     if connection.vendor != "postgresql":
         pytest.skip("several processes writing at once: run on PostgreSQL")
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("needs the Redis broker (scripts/test sets it)")
+    if not settings.CELERY_BROKER_URL.startswith(("redis://", "amqp://")):
+        pytest.skip("needs a broker server, Redis or RabbitMQ (scripts/test sets it)")
     settings.CHECKOUT_MODE = request.param
     settings.CHECKOUT_SAGA = {"step_deadline": 5.0, "give_up_after": 4.0, "backoff_initial": 0.2, "backoff_max": 1.0}
     # The relay's and worker's own settings come from the environment.

@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def real_broker():
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("set CELERY_BROKER_URL=redis://... (scripts/test does) to run worker tests")
+    if not settings.CELERY_BROKER_URL.startswith(("redis://", "amqp://")):
+        pytest.skip("set CELERY_BROKER_URL=redis://... or amqp://... (scripts/test does) to run worker tests")
 
 
 def test_worker_sends_one_confirmation_per_order(real_broker, catalog, customer):
