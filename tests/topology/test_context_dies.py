@@ -18,7 +18,9 @@ ORDERS = 6  # more than the payments breaker's minimum number of calls (5)
 
 def test_payments_dies_orders_wait_as_payment_pending_and_all_complete_when_it_returns(token, tmp_path):
     # The saga retries a charge at most every second, and an open breaker tries again after two.
-    with OwnProcesses("split", tmp_path, CHECKOUT_SAGA_BACKOFF_MAX="1", BREAKER_WAIT_SECONDS="2") as shop:
+    # Since the checkout retries through its sweeper (beat), beat runs production's schedule here.
+    with OwnProcesses("split", tmp_path, CHECKOUT_SAGA_BACKOFF_MAX="1", BREAKER_WAIT_SECONDS="2",
+                      DJANGO_SETTINGS_MODULE="tests.topology.settings") as shop:
         shop.start()
         shop.kill("payments")
         responses = [shop.store.place_order(token, sku="MUG", quantity=1) for _ in range(ORDERS)]
