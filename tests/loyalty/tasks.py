@@ -1,5 +1,8 @@
 """The benchmark's floor: one plain Celery task per event, with the same effect as the Bench subscriber."""
+import os
+import signal
 import time
+import uuid
 
 from celery import shared_task
 
@@ -15,3 +18,11 @@ def bench_plain(event_id: str, payload: dict) -> None:
              max_retries=5)
 def retrying_command() -> None:
     """A task that retries itself with countdowns up to 600 s: the visibility-timeout check has one to judge."""
+
+
+@shared_task(name="loyalty.kill_my_worker", acks_late=True)
+def kill_my_worker(key: str) -> None:
+    """Record a start, then die like a segfault: the worker loses the task and the broker requeues it (on
+    RabbitMQ until the quorum queue's delivery limit dead-letters it: tests/topology/test_rabbitmq.py)."""
+    record_effect({"key": key, "n": 0}, "loyalty.kill_my_worker", uuid.uuid4())
+    os.kill(os.getpid(), signal.SIGKILL)
