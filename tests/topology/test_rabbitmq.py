@@ -1,5 +1,5 @@
 """On RabbitMQ, the broker caps redeliveries: a command that keeps killing its worker is dead-lettered by a
-quorum queue's delivery-limit policy (what RedeliveryCappedTask does with a counter in Redis)."""
+quorum queue's delivery-limit policy (outbox deliveries count their own starts; this covers any other task)."""
 import json
 import os
 import shutil
