@@ -145,7 +145,23 @@ def fresh_resilience_state():
 REMOTE_TRANSPORT = os.environ.get("SHOP_TEST_TRANSPORT", "")
 
 
-def pytest_collection_modifyitems(items):
+# --- Suites that run once per scripts/test -----------------------------------------------------
+# These are about processes, tools, transports or a browser, and start their own SQLite or use no
+# database of the run: the same on either database. scripts/test sets SHOP_TEST_REPEAT_PASS=1 on its
+# SQLite pass, which skips them (they ran in the PostgreSQL pass) to keep CI well under 20 minutes.
+ONCE_PER_RUN = (
+    "tests/test_bench.py", "tests/browser/", "tests/topology/", "tests/security/test_schema_fuzz.py",
+    "tests/security/test_service_tokens.py", "tests/contracts/test_split_profile.py",
+    "tests/common/test_serve_context.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("SHOP_TEST_REPEAT_PASS"):
+        root = str(config.rootpath)
+        for item in items:
+            if str(item.fspath)[len(root) + 1:].startswith(ONCE_PER_RUN):
+                item.add_marker(pytest.mark.skip(reason="runs once, in the PostgreSQL pass of scripts/test"))
     if not REMOTE_TRANSPORT:
         return
     for item in items:
