@@ -28,7 +28,7 @@ from django.utils import timezone
 from common.errors import BoundaryUnavailable, DomainError
 from common.ids import parse_uuid
 from common.money import Money
-from inventory.api import StockLine, get_inventory_api
+from inventory.api import ReservationClosed, StockLine, get_inventory_api
 from payments.api import PaymentDeclined, get_payments_api
 from outbox.api import send
 from shipping.api import get_shipping_api
@@ -191,7 +191,7 @@ def _run_step(saga: CheckoutSaga) -> None:
     except DomainError as error:
         _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.FAILED, started, error)
         if STEPS.index(step) <= STEPS.index(PIVOT):
-            raise _Compensate(_reason(error), error.code) from error
+            raise _Compensate(*_why(error)) from error
         raise _Wait from error  # past the pivot there is no way back: retry forward
     except BoundaryUnavailable as error:
         if step == RESERVE:
@@ -264,6 +264,9 @@ def _charge(saga: CheckoutSaga) -> None:
     get_payments_api().charge(
         order_id=str(order.id), amount=Money(order.total_amount, order.currency), payment_token=saga.payment_token
     )
+    # Paid: the stock is the sale's now, asked of inventory in this step (its hold may have run out while the
+    # charge waited or was made: then ReservationClosed, and the compensation refunds what was just charged).
+    get_inventory_api().keep_reservation(order_id=str(order.id))
     services.order_advance(order=order, status=Order.Status.PAID)
 
 
@@ -325,10 +328,13 @@ def _log(saga, name, kind, outcome, started, error: Exception | None = None, det
     )
 
 
-def _reason(error: DomainError) -> str:
+def _why(error: DomainError) -> tuple[str, str]:
+    """The reason and code an order is cancelled with when a step before the pivot fails with `error`."""
     if isinstance(error, PaymentDeclined):
-        return f"payment declined: {error.details.get('reason', error.message)}"
-    return error.message
+        return f"payment declined: {error.details.get('reason', error.message)}", error.code
+    if isinstance(error, ReservationClosed):  # the hold ran out before the charge, or while it was made
+        return "the stock's hold ran out before the payment was completed", RESERVATION_EXPIRED
+    return error.message, error.code
 
 
 def sagas_stuck(*, limit: int = 100) -> list[str]:

@@ -244,3 +244,35 @@ def test_no_delivery_fails_and_no_other_context_hears_of_the_mode(mode, catalog)
     for payload in OutboxEvent.objects.filter(aggregate_id=order.order_id).values_list("payload", flat=True):
         text = str(payload)
         assert "tok_" not in text and "2 Lane" not in text and mode not in text
+
+
+def test_a_charge_made_after_the_stocks_hold_ran_out_is_refunded_and_the_order_cancelled(mode, catalog, outage):
+    """The hold gap: inventory released the stock (its hold ran out) before the charge, and the charge's step
+    ran before orders heard ReservationExpired. Paid, the step asks inventory to keep the stock, is refused,
+    and the one compensation refunds: never a paid order whose stock went back on the shelf."""
+    from datetime import timedelta
+
+    from inventory.tasks import release_expired_reservations
+    from orders.models import CheckoutSaga
+    from orders.saga import saga_resume
+
+    outage("payments")
+    order = place(priced("MUG", 2))
+    settle(down=outage.state["down"], rounds=3)
+    assert Order.objects.get(pk=order.order_id).status == "payment_pending"
+    # Its runner dies before it retries (choreographed: the command comes late), so no renewal of the hold
+    # comes first; meanwhile the hold runs out and inventory's sweep releases the stock.
+    CheckoutSaga.objects.filter(pk=order.order_id).update(attempts=0, waiting=False,
+                                                          deadline=timezone.now() - timedelta(seconds=1))
+    Reservation.objects.filter(order_id=order.order_id).update(held_until=timezone.now() - timedelta(seconds=1))
+    assert release_expired_reservations.apply().get() == 1
+    assert stock_of("MUG") == (10, 0, 0)
+    outage()
+    saga_resume(order_id=order.order_id)  # before orders hears ReservationExpired
+    settle()
+    assert final(order.order_id) == ("cancelled", "reservation_expired")
+    assert charges(order.order_id) == ["refunded"]
+    assert stock_of("MUG") == (10, 0, 0)
+    assert not Shipment.objects.filter(order_id=order.order_id, status="scheduled").exists()
+    assert [(e.name, e.outcome) for e in get_orders_api().get_order(order_id=order.order_id).timeline][-3:] == [
+        ("charge_payment", "failed"), ("void_or_refund_payment", "succeeded"), ("release_stock", "succeeded")]
