@@ -1,8 +1,9 @@
 """The checkout: a persisted saga per order that drives each step and undoes what a failure leaves.
 
 One engine, two ways to run it (settings.CHECKOUT_MODE, read once when the order is placed):
-orchestrated runs the steps back to back in the placing call; choreographed runs one step each time
-the previous step's context announces it (orders/handlers.py), the order answering `pending` at once.
+orchestrated runs the steps back to back in the placing call; choreographed runs one step per delivery
+of the outbox command ResumeCheckout, which each step sends on (orders/handlers.py), the order answering
+`pending` at once.
 Steps: reserve stock -> charge payment (the pivot) -> schedule shipment -> send confirmation.
 A failure before the pivot compensates in reverse (void or refund what may have been charged,
 release the stock) and cancels the order with the reason. A charge that cannot be made now (payments
@@ -97,12 +98,6 @@ def saga_resume(*, order_id: str) -> Order:
     return saga_run(saga=saga)
 
 
-def checkout_follow(*, order_id: str) -> None:
-    """A choreographed order's previous step was announced by its context: run the next one (orchestrated: no-op)."""
-    if Order.objects.filter(pk=parse_uuid(order_id), checkout=CHOREOGRAPHED).exists():
-        saga_resume(order_id=order_id)
-
-
 def checkout_cancel(*, order: Order, reason: str, code: str = CUSTOMER_REQUEST) -> Order:
     """Cancel an order at any point of its checkout through the one compensation path (resumable).
 
@@ -172,7 +167,7 @@ def saga_run(*, saga: CheckoutSaga) -> Order:
                 _start_compensating(saga, stop.reason, stop.code)
                 continue
             if saga.state == CheckoutSaga.State.RUNNING and saga.order.checkout == CHOREOGRAPHED:
-                _await_event(saga)
+                _hand_on(saga)
                 break
         if saga.state == CheckoutSaga.State.COMPENSATING:
             _compensate(saga)
@@ -227,9 +222,14 @@ def _advance(saga: CheckoutSaga) -> None:
         setattr(saga, name, value)
 
 
-def _await_event(saga: CheckoutSaga) -> None:
-    """Choreographed: stop after a step; its context's event runs the next (the lease is the safety net)."""
-    CheckoutSaga.objects.filter(pk=saga.pk).update(waiting=True)
+def _hand_on(saga: CheckoutSaga) -> None:
+    """Choreographed: stop after a step; its own ResumeCheckout, sent through the outbox, runs the next.
+
+    Orders follows no other context's event to go on, so an orchestrated order costs no delivery to orders
+    (the lease is the safety net should this process die before the command is stored)."""
+    with transaction.atomic():
+        CheckoutSaga.objects.filter(pk=saga.pk).update(waiting=True)
+        send(ResumeCheckout(order_id=str(saga.order_id)))
     saga.waiting = True
 
 

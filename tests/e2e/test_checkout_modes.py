@@ -156,17 +156,16 @@ def test_every_message_delivered_again_changes_nothing(mode, catalog):
     assert (final(order.order_id), stock_of("MUG"), charges(order.order_id), len(mail.outbox)) == before
 
 
-def test_events_about_an_order_arriving_twice_or_early_change_nothing(mode, catalog):
-    """ItemsReserved, PaymentProcessed and ShipmentScheduled handled again (or before their turn) run nothing twice."""
+def test_resume_commands_arriving_twice_or_early_change_nothing(mode, catalog):
+    """ResumeCheckout handled again (or before its turn, as the sweeper may send it) runs no step twice."""
     from orders import handlers
     from outbox.api import Envelope
 
     order = place(priced("MUG", 1))
-    for handler in (handlers.confirm_when_shipment_scheduled, handlers.ship_when_paid,
-                    handlers.charge_when_items_reserved):
-        handler(Envelope(event_id=uuid.uuid4(), name="x", version=1, aggregate_type="order",
-                         aggregate_id=order.order_id, occurred_at=timezone.now(), payload={"order_id": order.order_id},
-                         headers={}))
+    for _ in range(3):
+        handlers.resume_checkout(Envelope(
+            event_id=uuid.uuid4(), name="orders.ResumeCheckout", version=1, aggregate_type="order",
+            aggregate_id=order.order_id, occurred_at=timezone.now(), payload={"order_id": order.order_id}, headers={}))
     settle()
     assert final(order.order_id) == ("confirmed", "")
     assert charges(order.order_id) == ["charged"]
@@ -241,6 +240,10 @@ def test_no_delivery_fails_and_no_other_context_hears_of_the_mode(mode, catalog)
     ids = OutboxEvent.objects.filter(aggregate_id=order.order_id).values_list("id", flat=True)
     deliveries = Delivery.objects.filter(event_id__in=ids)
     assert deliveries.count() == deliveries.filter(status="done", attempts=1).count()
+    # No work thrown away: orders follows no other context's event, so an orchestrated order costs it no
+    # delivery; a choreographed one, one ResumeCheckout per step.
+    to_orders = sorted(deliveries.filter(subscriber__startswith="orders.").values_list("subscriber", flat=True))
+    assert to_orders == ([] if mode == "orchestrated" else ["orders.resume_checkout"] * 4)
     for payload in OutboxEvent.objects.filter(aggregate_id=order.order_id).values_list("payload", flat=True):
         text = str(payload)
         assert "tok_" not in text and "2 Lane" not in text and mode not in text
