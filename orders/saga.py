@@ -27,7 +27,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.errors import BoundaryUnavailable, DomainError
-from common.ids import parse_uuid
 from common.money import Money
 from inventory.api import ReservationClosed, StockLine, get_inventory_api
 from payments.api import PaymentDeclined, get_payments_api
