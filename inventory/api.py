@@ -119,6 +119,11 @@ class InventoryApi(Protocol):
     def release_items(self, *, order_id: str) -> None:
         """Give an order's reservation back; idempotent, and a later reserve for it is refused."""
 
+    def keep_reservation(self, *, order_id: str) -> None:
+        """The order was paid: keep its reservation until it ships (no hold time any more); idempotent.
+
+        Raises ReservationClosed if it was released first (its hold ran out), ReservationNotFound if none."""
+
     def get_availability(self, *, skus: Sequence[str]) -> list[Availability]:
         """Availability of the known skus among `skus`."""
 

@@ -135,10 +135,23 @@ def stock_release_reservation(*, reservation_id: str) -> Reservation:
     return stock_release(order_id=str(reservation.order_id))
 
 
-def stock_hold_for_sale(*, order_id: str) -> None:
-    """The order was paid: its reservation is a sale now, held until its shipment leaves (no more hold time)."""
-    Reservation.objects.filter(order_id=parse_uuid(order_id), status=Reservation.Status.ACTIVE).update(
-        held_until=None, updated_at=timezone.now())
+def stock_keep_for_sale(*, order_id: str) -> Reservation:
+    """The order was paid: its reservation is a sale now, kept until its shipment leaves (no more hold time).
+
+    Idempotent. Raises ReservationClosed if it was released first (its hold ran out): the owner must undo
+    the sale; ReservationNotFound if the order has none. Locks the row, so it cannot race the expiry sweep."""
+    order_uuid = parse_uuid(order_id)
+    with transaction.atomic():
+        reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()
+        if reservation is None:
+            raise ReservationNotFound("this order has no reservation", order_id=str(order_uuid))
+        if reservation.status == Reservation.Status.RELEASED:
+            raise ReservationClosed("the reservation for this order was released (its hold ran out)",
+                                    order_id=str(order_uuid))
+        if reservation.held_until is not None:
+            reservation.held_until = None
+            reservation.save(update_fields=["held_until", "updated_at"])
+    return reservation
 
 
 def reservations_release_expired(*, limit: int = 100) -> list[str]:

@@ -1,9 +1,10 @@
-"""Orders' subscribers: a choreographed checkout advancing on each context's event, and the ResumeCheckout command.
+"""Orders' subscribers: the ResumeCheckout command (each choreographed step, and every retry) and expired holds.
 
-Orders alone knows how an order's checkout runs: an event about an orchestrated order changes nothing
-here (its saga drives it), and nothing outside orders ever sees the mode. Each handler runs the saga
-after the delivery's transaction commits, so no transaction stays open across the calls to the other
-contexts; were the process to die in between, the saga's lease runs out and the sweeper resumes it.
+Orders alone knows how an order's checkout runs, and it follows no other context's event to drive it:
+a choreographed step sends the command that runs the next one, so an orchestrated order costs no delivery
+here. Each handler runs the saga after the delivery's transaction commits, so no transaction stays open
+across the calls to the other contexts; were the process to die in between, the saga's lease runs out and
+the sweeper resumes it.
 """
 from functools import partial
 
@@ -20,26 +21,8 @@ def _after_commit(action, envelope: Envelope) -> None:
 
 @subscriber("orders.ResumeCheckout")
 def resume_checkout(envelope: Envelope) -> None:
-    """Run the order's checkout on from where it is (started, waiting for a retry, or stuck)."""
+    """Run the order's checkout on from where it is (its next choreographed step, a retry, or stuck)."""
     _after_commit(saga.saga_resume, envelope)
-
-
-@subscriber("inventory.ItemsReserved")
-def charge_when_items_reserved(envelope: Envelope) -> None:
-    """Its stock is held: choreographed, the charge comes next."""
-    _after_commit(saga.checkout_follow, envelope)
-
-
-@subscriber("payments.PaymentProcessed")
-def ship_when_paid(envelope: Envelope) -> None:
-    """It was charged: choreographed, the shipment comes next."""
-    _after_commit(saga.checkout_follow, envelope)
-
-
-@subscriber("shipping.ShipmentScheduled")
-def confirm_when_shipment_scheduled(envelope: Envelope) -> None:
-    """Its pickup is scheduled: choreographed, confirm it and send the confirmation."""
-    _after_commit(saga.checkout_follow, envelope)
 
 
 @subscriber("inventory.ReservationExpired")

@@ -1,8 +1,9 @@
 """The checkout: a persisted saga per order that drives each step and undoes what a failure leaves.
 
 One engine, two ways to run it (settings.CHECKOUT_MODE, read once when the order is placed):
-orchestrated runs the steps back to back in the placing call; choreographed runs one step each time
-the previous step's context announces it (orders/handlers.py), the order answering `pending` at once.
+orchestrated runs the steps back to back in the placing call; choreographed runs one step per delivery
+of the outbox command ResumeCheckout, which each step sends on (orders/handlers.py), the order answering
+`pending` at once.
 Steps: reserve stock -> charge payment (the pivot) -> schedule shipment -> send confirmation.
 A failure before the pivot compensates in reverse (void or refund what may have been charged,
 release the stock) and cancels the order with the reason. A charge that cannot be made now (payments
@@ -26,9 +27,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.errors import BoundaryUnavailable, DomainError
-from common.ids import parse_uuid
 from common.money import Money
-from inventory.api import StockLine, get_inventory_api
+from inventory.api import ReservationClosed, StockLine, get_inventory_api
 from payments.api import PaymentDeclined, get_payments_api
 from outbox.api import send
 from shipping.api import get_shipping_api
@@ -95,12 +95,6 @@ def saga_resume(*, order_id: str) -> Order:
     if saga is None:
         return Order.objects.get(pk=order_id)
     return saga_run(saga=saga)
-
-
-def checkout_follow(*, order_id: str) -> None:
-    """A choreographed order's previous step was announced by its context: run the next one (orchestrated: no-op)."""
-    if Order.objects.filter(pk=parse_uuid(order_id), checkout=CHOREOGRAPHED).exists():
-        saga_resume(order_id=order_id)
 
 
 def checkout_cancel(*, order: Order, reason: str, code: str = CUSTOMER_REQUEST) -> Order:
@@ -172,7 +166,7 @@ def saga_run(*, saga: CheckoutSaga) -> Order:
                 _start_compensating(saga, stop.reason, stop.code)
                 continue
             if saga.state == CheckoutSaga.State.RUNNING and saga.order.checkout == CHOREOGRAPHED:
-                _await_event(saga)
+                _hand_on(saga)
                 break
         if saga.state == CheckoutSaga.State.COMPENSATING:
             _compensate(saga)
@@ -191,7 +185,7 @@ def _run_step(saga: CheckoutSaga) -> None:
     except DomainError as error:
         _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.FAILED, started, error)
         if STEPS.index(step) <= STEPS.index(PIVOT):
-            raise _Compensate(_reason(error), error.code) from error
+            raise _Compensate(*_why(error)) from error
         raise _Wait from error  # past the pivot there is no way back: retry forward
     except BoundaryUnavailable as error:
         if step == RESERVE:
@@ -227,9 +221,14 @@ def _advance(saga: CheckoutSaga) -> None:
         setattr(saga, name, value)
 
 
-def _await_event(saga: CheckoutSaga) -> None:
-    """Choreographed: stop after a step; its context's event runs the next (the lease is the safety net)."""
-    CheckoutSaga.objects.filter(pk=saga.pk).update(waiting=True)
+def _hand_on(saga: CheckoutSaga) -> None:
+    """Choreographed: stop after a step; its own ResumeCheckout, sent through the outbox, runs the next.
+
+    Orders follows no other context's event to go on, so an orchestrated order costs no delivery to orders
+    (the lease is the safety net should this process die before the command is stored)."""
+    with transaction.atomic():
+        CheckoutSaga.objects.filter(pk=saga.pk).update(waiting=True)
+        send(ResumeCheckout(order_id=str(saga.order_id)))
     saga.waiting = True
 
 
@@ -264,6 +263,9 @@ def _charge(saga: CheckoutSaga) -> None:
     get_payments_api().charge(
         order_id=str(order.id), amount=Money(order.total_amount, order.currency), payment_token=saga.payment_token
     )
+    # Paid: the stock is the sale's now, asked of inventory in this step (its hold may have run out while the
+    # charge waited or was made: then ReservationClosed, and the compensation refunds what was just charged).
+    get_inventory_api().keep_reservation(order_id=str(order.id))
     services.order_advance(order=order, status=Order.Status.PAID)
 
 
@@ -325,10 +327,13 @@ def _log(saga, name, kind, outcome, started, error: Exception | None = None, det
     )
 
 
-def _reason(error: DomainError) -> str:
+def _why(error: DomainError) -> tuple[str, str]:
+    """The reason and code an order is cancelled with when a step before the pivot fails with `error`."""
     if isinstance(error, PaymentDeclined):
-        return f"payment declined: {error.details.get('reason', error.message)}"
-    return error.message
+        return f"payment declined: {error.details.get('reason', error.message)}", error.code
+    if isinstance(error, ReservationClosed):  # the hold ran out before the charge, or while it was made
+        return "the stock's hold ran out before the payment was completed", RESERVATION_EXPIRED
+    return error.message, error.code
 
 
 def sagas_stuck(*, limit: int = 100) -> list[str]:

@@ -296,6 +296,7 @@ RESILIENCE = {
         "inventory": {"operations": {
             "reserve_items": {"idempotent": True},  # one reservation per order id
             "release_items": {"idempotent": True},
+            "keep_reservation": {"idempotent": True},
             "get_availability": {"idempotent": True, "fallback": "inventory.api.availability_unknown"},
         }},
         "payments": {

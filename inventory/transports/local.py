@@ -24,6 +24,9 @@ class LocalInventoryApi:
     def release_items(self, *, order_id: str) -> None:
         services.stock_release(order_id=order_id)
 
+    def keep_reservation(self, *, order_id: str) -> None:
+        services.stock_keep_for_sale(order_id=order_id)
+
     def get_availability(self, *, skus: Sequence[str]) -> list[Availability]:
         return [_availability_dto(item) for item in selectors.stock_availability(skus=skus)]
 

@@ -11,6 +11,7 @@ from .local import LocalInventoryApi
 OPERATIONS = (
     Operation("reserve_items", "POST", "reservations/", status=201),
     Operation("release_items", "DELETE", "reservations/<str:order_id>/", status=204),
+    Operation("keep_reservation", "POST", "reservations/<str:order_id>/keep/", status=204),
     Operation("get_availability", "GET", "availability/"),
     Operation("restock", "POST", "stock/<str:sku>/restock/"),
 )
@@ -29,6 +30,9 @@ class RestInventoryApi:
 
     def release_items(self, *, order_id: str) -> None:
         self._http.call("release_items", order_id=order_id)
+
+    def keep_reservation(self, *, order_id: str) -> None:
+        self._http.call("keep_reservation", order_id=order_id)
 
     def get_availability(self, *, skus: Sequence[str]) -> list[Availability]:
         return self._http.call("get_availability", skus=skus)

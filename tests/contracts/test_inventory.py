@@ -4,7 +4,9 @@ import uuid
 import pytest
 
 from common.errors import ValidationFailed
-from inventory.api import Availability, OutOfStock, ReservationClosed, StockLine, UnknownSku, get_inventory_api
+from inventory.api import (
+    Availability, OutOfStock, ReservationClosed, ReservationNotFound, StockLine, UnknownSku, get_inventory_api,
+)
 from inventory.transports.local import LocalInventoryApi
 from tests.conftest import stock_of
 
@@ -58,6 +60,24 @@ def test_release_returns_stock_and_closes_the_order(catalog, transport):
     assert stock_of("TEE") == (5, 0, 0)
     with pytest.raises(ReservationClosed):
         inventory.reserve_items(order_id=order_id, lines=[StockLine("TEE", 1)])
+
+
+def test_keep_reservation_keeps_a_paid_orders_stock_and_refuses_a_released_one(catalog, transport):
+    from inventory.models import Reservation
+
+    inventory = get_inventory_api()
+    kept, released = new_order_id(), new_order_id()
+    for order_id in (kept, released):
+        inventory.reserve_items(order_id=order_id, lines=[StockLine("MUG", 1)])
+    assert inventory.keep_reservation(order_id=kept) is None
+    inventory.keep_reservation(order_id=kept)  # idempotent
+    assert Reservation.objects.get(order_id=kept).held_until is None  # no hold time: kept until it ships
+    inventory.release_items(order_id=released)
+    with pytest.raises(ReservationClosed):
+        inventory.keep_reservation(order_id=released)
+    with pytest.raises(ReservationNotFound):
+        inventory.keep_reservation(order_id=new_order_id())
+    assert stock_of("MUG") == (9, 1, 0)
 
 
 def test_availability_and_restock(catalog, transport):

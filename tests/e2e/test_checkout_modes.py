@@ -156,17 +156,16 @@ def test_every_message_delivered_again_changes_nothing(mode, catalog):
     assert (final(order.order_id), stock_of("MUG"), charges(order.order_id), len(mail.outbox)) == before
 
 
-def test_events_about_an_order_arriving_twice_or_early_change_nothing(mode, catalog):
-    """ItemsReserved, PaymentProcessed and ShipmentScheduled handled again (or before their turn) run nothing twice."""
+def test_resume_commands_arriving_twice_or_early_change_nothing(mode, catalog):
+    """ResumeCheckout handled again (or before its turn, as the sweeper may send it) runs no step twice."""
     from orders import handlers
     from outbox.api import Envelope
 
     order = place(priced("MUG", 1))
-    for handler in (handlers.confirm_when_shipment_scheduled, handlers.ship_when_paid,
-                    handlers.charge_when_items_reserved):
-        handler(Envelope(event_id=uuid.uuid4(), name="x", version=1, aggregate_type="order",
-                         aggregate_id=order.order_id, occurred_at=timezone.now(), payload={"order_id": order.order_id},
-                         headers={}))
+    for _ in range(3):
+        handlers.resume_checkout(Envelope(
+            event_id=uuid.uuid4(), name="orders.ResumeCheckout", version=1, aggregate_type="order",
+            aggregate_id=order.order_id, occurred_at=timezone.now(), payload={"order_id": order.order_id}, headers={}))
     settle()
     assert final(order.order_id) == ("confirmed", "")
     assert charges(order.order_id) == ["charged"]
@@ -241,6 +240,42 @@ def test_no_delivery_fails_and_no_other_context_hears_of_the_mode(mode, catalog)
     ids = OutboxEvent.objects.filter(aggregate_id=order.order_id).values_list("id", flat=True)
     deliveries = Delivery.objects.filter(event_id__in=ids)
     assert deliveries.count() == deliveries.filter(status="done", attempts=1).count()
+    # No work thrown away: orders follows no other context's event, so an orchestrated order costs it no
+    # delivery; a choreographed one, one ResumeCheckout per step.
+    to_orders = sorted(deliveries.filter(subscriber__startswith="orders.").values_list("subscriber", flat=True))
+    assert to_orders == ([] if mode == "orchestrated" else ["orders.resume_checkout"] * 4)
     for payload in OutboxEvent.objects.filter(aggregate_id=order.order_id).values_list("payload", flat=True):
         text = str(payload)
         assert "tok_" not in text and "2 Lane" not in text and mode not in text
+
+
+def test_a_charge_made_after_the_stocks_hold_ran_out_is_refunded_and_the_order_cancelled(mode, catalog, outage):
+    """The hold gap: inventory released the stock (its hold ran out) before the charge, and the charge's step
+    ran before orders heard ReservationExpired. Paid, the step asks inventory to keep the stock, is refused,
+    and the one compensation refunds: never a paid order whose stock went back on the shelf."""
+    from datetime import timedelta
+
+    from inventory.tasks import release_expired_reservations
+    from orders.models import CheckoutSaga
+    from orders.saga import saga_resume
+
+    outage("payments")
+    order = place(priced("MUG", 2))
+    settle(down=outage.state["down"], rounds=3)
+    assert Order.objects.get(pk=order.order_id).status == "payment_pending"
+    # Its runner dies before it retries (choreographed: the command comes late), so no renewal of the hold
+    # comes first; meanwhile the hold runs out and inventory's sweep releases the stock.
+    CheckoutSaga.objects.filter(pk=order.order_id).update(attempts=0, waiting=False,
+                                                          deadline=timezone.now() - timedelta(seconds=1))
+    Reservation.objects.filter(order_id=order.order_id).update(held_until=timezone.now() - timedelta(seconds=1))
+    assert release_expired_reservations.apply().get() == 1
+    assert stock_of("MUG") == (10, 0, 0)
+    outage()
+    saga_resume(order_id=order.order_id)  # before orders hears ReservationExpired
+    settle()
+    assert final(order.order_id) == ("cancelled", "reservation_expired")
+    assert charges(order.order_id) == ["refunded"]
+    assert stock_of("MUG") == (10, 0, 0)
+    assert not Shipment.objects.filter(order_id=order.order_id, status="scheduled").exists()
+    assert [(e.name, e.outcome) for e in get_orders_api().get_order(order_id=order.order_id).timeline][-3:] == [
+        ("charge_payment", "failed"), ("void_or_refund_payment", "succeeded"), ("release_stock", "succeeded")]

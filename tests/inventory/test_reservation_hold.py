@@ -1,5 +1,5 @@
 """Reservations do not leak: one not sold within the hold time is released and its owner told; a running checkout
-renews its hold, and a paid order's is kept until it ships."""
+renews its hold, and a paid order's is kept until it ships (asked by the charge's step)."""
 from datetime import timedelta
 
 import pytest
@@ -11,7 +11,7 @@ from orders.api import get_orders_api
 from orders.models import CheckoutSaga, Order
 from outbox.models import OutboxEvent
 from payments.models import Payment
-from tests.conftest import deliver_outbox, priced, stock_of
+from tests.conftest import priced, stock_of
 from tests.orders.due import deliver, resume_due
 
 pytestmark = [pytest.mark.django_db, pytest.mark.in_process_only]
@@ -72,8 +72,7 @@ def test_a_running_checkout_renews_its_hold_when_it_retries(settings, catalog, p
 
 def test_a_paid_orders_reservation_is_held_until_it_ships(settings, catalog):
     settings.RESERVATION_HOLD_SECONDS = 30
-    order = place()
-    deliver_outbox()  # inventory hears PaymentProcessed
+    order = place()  # the charge's step asked inventory to keep the stock: no event needed to reach it
     assert Reservation.objects.get(order_id=order.order_id).held_until is None
     Reservation.objects.update(updated_at=timezone.now() - timedelta(days=1))
     assert release_expired_reservations.apply().get() == 0

@@ -42,3 +42,12 @@ def fault():
     runtime_rules.invalidate()
     if REMOTE_TRANSPORT:
         time.sleep(1.2)
+
+
+@pytest.fixture
+def checkout_here(request, settings):
+    """The checkout (orders) runs in this process, so a test may change its settings: a policy, a breaker, the
+    give-up time. In scripts/test's REST and gRPC passes its calls to inventory, payments and shipping still
+    go over the wire to the served contexts."""
+    request.getfixturevalue("_remote_boundaries")
+    settings.BOUNDARIES = {**settings.BOUNDARIES, "orders": {"transport": "local"}}

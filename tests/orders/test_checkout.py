@@ -74,8 +74,10 @@ def test_amount_over_the_provider_limit_is_declined(catalog):
     assert stock_of("MUG") == (510, 0, 0)
 
 
-@pytest.mark.in_process_only
-def test_payment_provider_failure_cancels_and_releases(catalog, settings):
+def test_payment_provider_failure_cancels_and_releases(catalog, checkout_here, settings):
+    # The provider is payments' own: with payments in this process too, its failure is this process's setting
+    # (PaymentProviderUnavailable crosses every transport as itself: tests/contracts).
+    settings.BOUNDARIES = {**settings.BOUNDARIES, "payments": {"transport": "local"}}
     settings.PAYMENT_PROVIDER = {**settings.PAYMENT_PROVIDER, "failure_rate": 1.0}
     order = place(priced("MUG", 3))
     assert (order.status, order.cancel_code) == ("cancelled", "payment_provider_unavailable")

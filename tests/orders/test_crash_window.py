@@ -67,8 +67,9 @@ def test_a_process_dying_right_after_the_orders_commit_leaves_a_checkout_that_fi
     assert {sku: sum(stock_of(sku)) for sku in CATALOG} == before
 
 
-@pytest.mark.in_process_only  # the placing call raises in this process
-def test_a_placing_call_that_raises_right_after_the_commit_is_finished_by_the_sweeper(catalog, monkeypatch):
+def test_a_placing_call_that_raises_right_after_the_commit_is_finished_by_the_sweeper(catalog, checkout_here,
+                                                                                       monkeypatch):
+    """The placing call raises in this process (checkout_here), right after the order's commit."""
     from orders import saga
     from orders.api import get_orders_api
     from tests.conftest import priced

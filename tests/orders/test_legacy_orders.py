@@ -10,7 +10,7 @@ from payments.models import Payment
 from tests.conftest import priced, stock_of
 from tests.orders.due import resume_due
 
-pytestmark = [pytest.mark.django_db, pytest.mark.in_process_only]
+pytestmark = pytest.mark.django_db
 migration = importlib.import_module("orders.migrations.0006_a_saga_for_every_open_order")
 
 

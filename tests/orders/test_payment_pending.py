@@ -12,9 +12,9 @@ from shipping.models import Shipment
 from tests.conftest import CHECKOUT, client_for, deliver_outbox, stock_of
 from tests.orders.due import resume_due
 
-# Faults are FaultRule rows (tests/orders/conftest.py), so most of these also run in scripts/test's REST
-# and gRPC passes, with the checkout served by orders' own process. The ones marked in_process_only change
-# a policy or a breaker through this process's settings, which a served orders cannot see.
+# Faults are FaultRule rows (tests/orders/conftest.py), so these also run in scripts/test's REST and gRPC
+# passes, with the checkout served by orders' own process; the ones that change a policy or a breaker through
+# settings run the checkout in this process (checkout_here), its calls to the other contexts over the wire.
 pytestmark = pytest.mark.django_db
 ABORT = {"abort": {"percentage": 100, "http_status": 503}}
 BODY = {"lines": [{"sku": "MUG", "quantity": 2}], **CHECKOUT}
@@ -33,12 +33,11 @@ def payments_fault(settings):
     return set_fault
 
 
-@pytest.mark.in_process_only
-def test_slow_payments_give_202_payment_pending_fast(catalog, customer, payments_fault):
+def test_slow_payments_give_202_payment_pending_fast(catalog, customer, checkout_here, payments_fault):
     payments_fault({"delay": {"percentage": 100, "fixed_delay": 5}}, timeout=0.2, per_try_timeout=0.2)
     started = time.perf_counter()
     response = client_for(customer).post("/api/orders/", BODY, format="json")
-    assert time.perf_counter() - started < 1.5
+    assert time.perf_counter() - started < 2.5  # never the 5 s payments takes (margin: the wire, a busy machine)
     assert response.status_code == 202
     assert response.json()["status"] == "payment_pending"
     assert stock_of("MUG") == (8, 2, 0)  # still held for the order
@@ -74,8 +73,8 @@ def test_resuming_twice_charges_and_confirms_once(catalog, customer, fault):
     assert [m.subject[:10] for m in mail.outbox] == ["Your order"]
 
 
-@pytest.mark.in_process_only
-def test_payments_down_for_good_cancels_and_returns_the_stock(catalog, customer, payments_fault, settings):
+def test_payments_down_for_good_cancels_and_returns_the_stock(catalog, customer, checkout_here, payments_fault,
+                                                              settings):
     settings.CHECKOUT_SAGA = {**settings.CHECKOUT_SAGA, "give_up_after": 0}
     payments_fault({"abort": {"percentage": 100, "http_status": 503}})
     # The charge window is over at the first failure, so the saga gives up at once. The refund that
@@ -113,8 +112,7 @@ def test_payments_away_past_the_give_up_time_cancels_and_returns_the_stock(catal
         get_payments_api().charge(order_id=order_id, amount=Money("25.00"), payment_token="tok_visa")
 
 
-@pytest.mark.in_process_only
-def test_an_open_payments_breaker_accepts_orders_without_calling_payments(catalog, customer, settings):
+def test_an_open_payments_breaker_accepts_orders_without_calling_payments(catalog, customer, checkout_here):
     policy = cached_policy_for("payments", "")
     breaker_for("payments", policy.breaker).force(FORCED_OPEN)
     started = time.perf_counter()

@@ -44,6 +44,14 @@ def test_split_delivers_events_commands_and_emails_across_processes_and_stops_on
         assert response.status_code == 202, response.content
         order_id = response.json()["order_id"]
         confirmed_with_email(shop, token, order_id)
+        # The parcel leaves (staff's action in shipping): inventory's worker turns the reserved stock into sold.
+        from inventory.models import Reservation
+        from shipping.models import Shipment
+        from shipping.services import shipment_dispatch
+
+        shipment_dispatch(shipment_id=Shipment.objects.get(order_id=order_id).pk)
+        wait_for(lambda: Reservation.objects.filter(order_id=order_id, status="committed").exists(), timeout=60,
+                 interval=0.5, message="inventory's worker to hear ShipmentDispatched")
         # Every shop context that subscribes to something (the registry says which) got work in its own worker.
         subscribing = {s.context for s in all_subscribers()} & {"inventory", "payments", "shipping", "orders", "notifications"}
         handled_by = {d.subscriber.split(".")[0] for d in Delivery.objects.all()}

@@ -24,6 +24,9 @@ class GrpcInventoryApi:
     def release_items(self, *, order_id: str) -> None:
         self._rpc.call("ReleaseItems", pb.ReleaseRequest(order_id=order_id))
 
+    def keep_reservation(self, *, order_id: str) -> None:
+        self._rpc.call("KeepReservation", pb.KeepRequest(order_id=order_id))
+
     def get_availability(self, *, skus: Sequence[str]) -> list[Availability]:
         response = self._rpc.call("GetAvailability", pb.AvailabilityRequest(skus=list(skus)))
         return [availability_dto(item) for item in response.items]

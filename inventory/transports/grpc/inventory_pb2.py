@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)inventory/transports/grpc/inventory.proto\x12\x0cinventory.v1\x1a\x1bgoogle/protobuf/empty.proto\"M\n\x12ReservationRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12%\n\x05items\x18\x02 \x03(\x0b\x32\x16.inventory.v1.LineItem\"0\n\x08LineItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"\x9d\x01\n\x13ReservationResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\x14\n\x0c\x65rror_reason\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12%\n\x05items\x18\x06 \x03(\x0b\x32\x16.inventory.v1.LineItem\"\"\n\x0eReleaseRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\",\n\x12SeedReleaseRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\"#\n\x13\x41vailabilityRequest\x12\x0c\n\x04skus\x18\x01 \x03(\t\"@\n\x0c\x41vailability\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x11\n\tavailable\x18\x02 \x01(\x03\x12\x10\n\x08reserved\x18\x03 \x01(\x03\"A\n\x14\x41vailabilityResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.inventory.v1.Availability\"?\n\x0eRestockRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t2\xcc\x02\n\x10InventoryService\x12S\n\x0cReserveItems\x12 .inventory.v1.ReservationRequest\x1a!.inventory.v1.ReservationResponse\x12\x44\n\x0cReleaseItems\x12\x1c.inventory.v1.ReleaseRequest\x1a\x16.google.protobuf.Empty\x12X\n\x0fGetAvailability\x12!.inventory.v1.AvailabilityRequest\x1a\".inventory.v1.AvailabilityResponse\x12\x43\n\x07Restock\x12\x1c.inventory.v1.RestockRequest\x1a\x1a.inventory.v1.Availabilityb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)inventory/transports/grpc/inventory.proto\x12\x0cinventory.v1\x1a\x1bgoogle/protobuf/empty.proto\"M\n\x12ReservationRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12%\n\x05items\x18\x02 \x03(\x0b\x32\x16.inventory.v1.LineItem\"0\n\x08LineItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"\x9d\x01\n\x13ReservationResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\x14\n\x0c\x65rror_reason\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12%\n\x05items\x18\x06 \x03(\x0b\x32\x16.inventory.v1.LineItem\"\"\n\x0eReleaseRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\",\n\x12SeedReleaseRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\"\x1f\n\x0bKeepRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"#\n\x13\x41vailabilityRequest\x12\x0c\n\x04skus\x18\x01 \x03(\t\"@\n\x0c\x41vailability\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x11\n\tavailable\x18\x02 \x01(\x03\x12\x10\n\x08reserved\x18\x03 \x01(\x03\"A\n\x14\x41vailabilityResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.inventory.v1.Availability\"?\n\x0eRestockRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t2\x92\x03\n\x10InventoryService\x12S\n\x0cReserveItems\x12 .inventory.v1.ReservationRequest\x1a!.inventory.v1.ReservationResponse\x12\x44\n\x0cReleaseItems\x12\x1c.inventory.v1.ReleaseRequest\x1a\x16.google.protobuf.Empty\x12X\n\x0fGetAvailability\x12!.inventory.v1.AvailabilityRequest\x1a\".inventory.v1.AvailabilityResponse\x12\x43\n\x07Restock\x12\x1c.inventory.v1.RestockRequest\x1a\x1a.inventory.v1.Availability\x12\x44\n\x0fKeepReservation\x12\x19.inventory.v1.KeepRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,14 +42,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RELEASEREQUEST']._serialized_end=411
   _globals['_SEEDRELEASEREQUEST']._serialized_start=413
   _globals['_SEEDRELEASEREQUEST']._serialized_end=457
-  _globals['_AVAILABILITYREQUEST']._serialized_start=459
-  _globals['_AVAILABILITYREQUEST']._serialized_end=494
-  _globals['_AVAILABILITY']._serialized_start=496
-  _globals['_AVAILABILITY']._serialized_end=560
-  _globals['_AVAILABILITYRESPONSE']._serialized_start=562
-  _globals['_AVAILABILITYRESPONSE']._serialized_end=627
-  _globals['_RESTOCKREQUEST']._serialized_start=629
-  _globals['_RESTOCKREQUEST']._serialized_end=692
-  _globals['_INVENTORYSERVICE']._serialized_start=695
-  _globals['_INVENTORYSERVICE']._serialized_end=1027
+  _globals['_KEEPREQUEST']._serialized_start=459
+  _globals['_KEEPREQUEST']._serialized_end=490
+  _globals['_AVAILABILITYREQUEST']._serialized_start=492
+  _globals['_AVAILABILITYREQUEST']._serialized_end=527
+  _globals['_AVAILABILITY']._serialized_start=529
+  _globals['_AVAILABILITY']._serialized_end=593
+  _globals['_AVAILABILITYRESPONSE']._serialized_start=595
+  _globals['_AVAILABILITYRESPONSE']._serialized_end=660
+  _globals['_RESTOCKREQUEST']._serialized_start=662
+  _globals['_RESTOCKREQUEST']._serialized_end=725
+  _globals['_INVENTORYSERVICE']._serialized_start=728
+  _globals['_INVENTORYSERVICE']._serialized_end=1130
 # @@protoc_insertion_point(module_scope)

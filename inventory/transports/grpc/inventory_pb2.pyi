@@ -51,6 +51,12 @@ class SeedReleaseRequest(_message.Message):
     reservation_id: str
     def __init__(self, reservation_id: _Optional[str] = ...) -> None: ...
 
+class KeepRequest(_message.Message):
+    __slots__ = ("order_id",)
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    def __init__(self, order_id: _Optional[str] = ...) -> None: ...
+
 class AvailabilityRequest(_message.Message):
     __slots__ = ("skus",)
     SKUS_FIELD_NUMBER: _ClassVar[int]

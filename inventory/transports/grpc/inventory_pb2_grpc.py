@@ -55,6 +55,11 @@ class InventoryServiceStub:
                 request_serializer=inventory_dot_transports_dot_grpc_dot_inventory__pb2.RestockRequest.SerializeToString,
                 response_deserializer=inventory_dot_transports_dot_grpc_dot_inventory__pb2.Availability.FromString,
                 _registered_method=True)
+        self.KeepReservation = channel.unary_unary(
+                '/inventory.v1.InventoryService/KeepReservation',
+                request_serializer=inventory_dot_transports_dot_grpc_dot_inventory__pb2.KeepRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class InventoryServiceServicer:
@@ -84,6 +89,13 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def KeepReservation(self, request, context):
+        """The order was paid: its reservation is kept until it ships (reservation_closed if it was released).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -106,6 +118,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.Restock,
                     request_deserializer=inventory_dot_transports_dot_grpc_dot_inventory__pb2.RestockRequest.FromString,
                     response_serializer=inventory_dot_transports_dot_grpc_dot_inventory__pb2.Availability.SerializeToString,
+            ),
+            'KeepReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.KeepReservation,
+                    request_deserializer=inventory_dot_transports_dot_grpc_dot_inventory__pb2.KeepRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -216,6 +233,33 @@ class InventoryService:
             '/inventory.v1.InventoryService/Restock',
             inventory_dot_transports_dot_grpc_dot_inventory__pb2.RestockRequest.SerializeToString,
             inventory_dot_transports_dot_grpc_dot_inventory__pb2.Availability.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def KeepReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inventory.v1.InventoryService/KeepReservation',
+            inventory_dot_transports_dot_grpc_dot_inventory__pb2.KeepRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,6 +25,10 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         self.api.release_items(order_id=request.order_id)
         return empty_pb2.Empty()
 
+    def KeepReservation(self, request, context):
+        self.api.keep_reservation(order_id=request.order_id)
+        return empty_pb2.Empty()
+
     def GetAvailability(self, request, context):
         items = self.api.get_availability(skus=list(request.skus))
         return pb.AvailabilityResponse(items=[availability_message(item) for item in items])
