@@ -17,7 +17,8 @@ from .registry import Subscriber, all_subscribers, queue_for, subscriber, subscr
 
 __all__ = [
     "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "all_subscribers", "current_headers",
-    "message_context", "publish", "queue_for", "send", "subscriber", "subscribers_for", "upcaster",
+    "message_context", "outbox_lag_seconds", "publish", "queue_for", "send", "subscriber", "subscribers_for",
+    "upcaster",
 ]
 
 
@@ -101,3 +102,10 @@ def messages_about(*, aggregate_type: str, aggregate_id: str) -> list[Envelope]:
 
     return [envelope_of(row) for row in
             OutboxEvent.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).order_by("id")]
+
+
+def outbox_lag_seconds() -> float:
+    """Seconds the oldest runnable outbox work has waited (0.0 when nothing waits): the lag to export and alert on."""
+    from .selectors import outbox_lag_seconds as lag
+
+    return lag()

@@ -52,8 +52,9 @@ class BaseDialect:
         (bench/outbox.py's target: a transaction with an event <= 1.5x one without)."""
         uuid_value = event_id if self.connection.features.has_native_uuid_field else event_id.hex
         with self.connection.cursor() as cursor:
-            cursor.execute(self._insert_message_sql(), [uuid_value, name, version, aggregate_type, aggregate_id, payload, headers,
-                                                        self.time(occurred_at), self.time(created_at)])
+            cursor.execute(self._insert_message_sql(), [
+                uuid_value, name, version, aggregate_type, aggregate_id, payload, headers, self.time(occurred_at),
+                self.time(created_at)])
 
     @classmethod
     @functools.cache
