@@ -9,6 +9,7 @@ from functools import partial
 
 from django.db import transaction
 
+from common.errors import NotYetKnown
 from outbox.api import Envelope, subscriber
 
 from . import saga
@@ -16,6 +17,15 @@ from . import saga
 
 def _after_commit(action, envelope: Envelope) -> None:
     transaction.on_commit(partial(action, order_id=envelope.payload["order_id"]), robust=True)
+
+
+def _follow(envelope: Envelope) -> None:
+    # The step that published this event may still be finishing on another worker (it lets the saga wait for
+    # the next event a few statements after the event's commit). Dropped, the wake-up would leave the saga to
+    # its lease and the sweeper (CHECKOUT_SAGA step_deadline, 30 s); waiting costs no attempt.
+    if saga.checkout_busy(order_id=envelope.payload["order_id"]):
+        raise NotYetKnown("the order's checkout is still finishing its previous step")
+    _after_commit(saga.checkout_follow, envelope)
 
 
 @subscriber("orders.ResumeCheckout")
@@ -27,19 +37,19 @@ def resume_checkout(envelope: Envelope) -> None:
 @subscriber("inventory.ItemsReserved")
 def charge_when_items_reserved(envelope: Envelope) -> None:
     """Its stock is held: choreographed, the charge comes next."""
-    _after_commit(saga.checkout_follow, envelope)
+    _follow(envelope)
 
 
 @subscriber("payments.PaymentProcessed")
 def ship_when_paid(envelope: Envelope) -> None:
     """It was charged: choreographed, the shipment comes next."""
-    _after_commit(saga.checkout_follow, envelope)
+    _follow(envelope)
 
 
 @subscriber("shipping.ShipmentScheduled")
 def confirm_when_shipment_scheduled(envelope: Envelope) -> None:
     """Its pickup is scheduled: choreographed, confirm it and send the confirmation."""
-    _after_commit(saga.checkout_follow, envelope)
+    _follow(envelope)
 
 
 @subscriber("inventory.ReservationExpired")

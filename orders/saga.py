@@ -103,6 +103,15 @@ def checkout_follow(*, order_id: str) -> None:
         saga_resume(order_id=order_id)
 
 
+def checkout_busy(*, order_id: str) -> bool:
+    """True while a runner holds a choreographed order's saga: it has claimed it and not yet let it wait for the
+    next event (the event its step caused can reach another worker before then)."""
+    return CheckoutSaga.objects.filter(
+        pk=parse_uuid(order_id), order__checkout=CHOREOGRAPHED, state__in=_OPEN, waiting=False,
+        deadline__gt=timezone.now(),
+    ).exists()
+
+
 def checkout_cancel(*, order: Order, reason: str, code: str = CUSTOMER_REQUEST) -> Order:
     """Cancel an order at any point of its checkout through the one compensation path (resumable).
 
