@@ -2,8 +2,8 @@
 real Celery workers, next to the synthetic subscriber measured in the same run; where a delivery's time goes;
 and the outbox tables' sizes after a soak with retention.
 
-    .venv/bin/python -m bench.deliveries [--orders 300] [--events 3000] [--workers 1] [--profile-orders 60]
-                                         [--soak-orders 0] [--timeout 300]
+    .venv/bin/python -m bench.deliveries [--orders 300] [--events 3000] [--workers 1] [--concurrency 2]
+                                         [--profile-orders 60] [--soak-orders 0] [--timeout 300]
 
 PostgreSQL + Redis on loopback (BENCH_POSTGRES_URL, BENCH_REDIS_URL); a scratch database, dropped at the end.
 Every wait is bounded by --timeout: a phase that does not finish prints what is stuck and exits 1.
@@ -192,7 +192,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300, help="orders per checkout mode")
     parser.add_argument("--events", type=int, default=3000, help="synthetic events for the same-run figure")
-    parser.add_argument("--workers", type=int, default=1, help="Celery worker processes (concurrency 2 each)")
+    parser.add_argument("--workers", type=int, default=1, help="Celery workers")
+    parser.add_argument("--concurrency", type=int, default=2, help="processes per worker (prefork)")
     parser.add_argument("--profile-orders", type=int, default=60, help="choreographed orders run in this process, "
                                                                       "timed per subscriber (0 skips)")
     parser.add_argument("--soak-orders", type=int, default=0, help="orders for the table-size soak (0 skips)")
@@ -211,7 +212,8 @@ def main() -> int:
         with ExitStack() as stack:
             env = child_env()
             for n in range(args.workers):
-                stack.enter_context(celery_worker(concurrency=2, log_name=f"bench-deliveries-worker{n}", env=env))
+                stack.enter_context(celery_worker(concurrency=args.concurrency, env=env,
+                                                  log_name=f"bench-deliveries-worker{n}"))
             relay_process = stack.enter_context(relay(env=env, log_name="bench-deliveries-relay"))
             if args.warmup:
                 throughput_outbox(10 * args.warmup)  # warm the workers' pool processes and the relay
@@ -224,8 +226,8 @@ def main() -> int:
                 rows.append((mode, deliveries, seconds))
             if args.soak_orders:
                 during, after = soak(args.soak_orders, args.soak_rate, retention=5.0, timeout=args.timeout)
-        print(f"\nrelay + {args.workers} worker(s) at concurrency 2, from the first message's commit to the last "
-              f"delivery done:")
+        print(f"\nrelay + {args.workers} worker(s) at concurrency {args.concurrency}, from the relay's start on the "
+              f"placed orders to the last delivery done:")
         print(f"  synthetic subscriber:  {synthetic:,.0f} deliveries/s (tests.Bench, batched)")
         for mode, deliveries, seconds in rows:
             print(f"  real subscribers, {mode + ':':<15} {deliveries / seconds:,.0f} deliveries/s = "

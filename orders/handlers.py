@@ -20,12 +20,10 @@ def _after_commit(action, envelope: Envelope) -> None:
 
 
 def _follow(envelope: Envelope) -> None:
-    # The step that published this event may still be finishing on another worker (it lets the saga wait for
-    # the next event a few statements after the event's commit). Dropped, the wake-up would leave the saga to
-    # its lease and the sweeper (CHECKOUT_SAGA step_deadline, 30 s); waiting costs no attempt.
-    if saga.checkout_busy(order_id=envelope.payload["order_id"]):
+    # Dropped, an event that outran the end of its step would leave the saga to its lease and the sweeper
+    # (CHECKOUT_SAGA step_deadline, 30 s); waiting for it costs no attempt.
+    if not saga.checkout_follow(order_id=envelope.payload["order_id"]):
         raise NotYetKnown("the order's checkout is still finishing its previous step")
-    _after_commit(saga.checkout_follow, envelope)
 
 
 @subscriber("orders.ResumeCheckout")

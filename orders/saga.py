@@ -97,19 +97,20 @@ def saga_resume(*, order_id: str) -> Order:
     return saga_run(saga=saga)
 
 
-def checkout_follow(*, order_id: str) -> None:
-    """A choreographed order's previous step was announced by its context: run the next one (orchestrated: no-op)."""
-    if Order.objects.filter(pk=parse_uuid(order_id), checkout=CHOREOGRAPHED).exists():
-        saga_resume(order_id=order_id)
-
-
-def checkout_busy(*, order_id: str) -> bool:
-    """True while a runner holds a choreographed order's saga: it has claimed it and not yet let it wait for the
-    next event (the event its step caused can reach another worker before then)."""
-    return CheckoutSaga.objects.filter(
-        pk=parse_uuid(order_id), order__checkout=CHOREOGRAPHED, state__in=_OPEN, waiting=False,
-        deadline__gt=timezone.now(),
-    ).exists()
+def checkout_follow(*, order_id: str) -> bool:
+    """The previous step of a choreographed order was announced by its context: run the next one, once whoever
+    ran that step has let the saga wait for this event. False while it still holds the saga (the event can reach
+    another worker first): the caller tries again shortly. True otherwise, and a no-op for an orchestrated order
+    or a finished checkout. One read decides, so an event that has nothing to run costs one statement."""
+    found = CheckoutSaga.objects.filter(pk=parse_uuid(order_id), order__checkout=CHOREOGRAPHED, state__in=_OPEN) \
+        .values_list("waiting", "deadline").first()
+    if found is None:
+        return True
+    waiting, deadline = found
+    if not waiting and deadline > timezone.now():
+        return False
+    transaction.on_commit(lambda: saga_resume(order_id=order_id), robust=True)  # no transaction open across calls
+    return True
 
 
 def checkout_cancel(*, order: Order, reason: str, code: str = CUSTOMER_REQUEST) -> Order:
