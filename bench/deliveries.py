@@ -61,17 +61,20 @@ def place_orders(count: int, mode: str) -> None:
 
 
 def unfinished() -> dict[str, int]:
-    """What is left: orders not final, deliveries not done, messages not fanned out (empty when all is done)."""
+    """What is left: orders not final, messages not fanned out, deliveries not done (empty when all is done).
+
+    Read in that order, each in its own statement: a message is fanned out (and its deliveries created) in one
+    transaction, so one that the second read finds fanned out has its deliveries visible to the third."""
     from orders.models import Order
     from outbox.models import Delivery, OutboxEvent
 
     left = {f"order {status}": n for status, n in Counter(
         Order.objects.exclude(status__in=["confirmed", "cancelled"]).values_list("status", flat=True)).items()}
-    left.update({f"delivery {status}": n for status, n in Counter(
-        Delivery.objects.exclude(status="done").values_list("status", flat=True)).items()})
     undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True).count()
     if undispatched:
         left["message not fanned out"] = undispatched
+    left.update({f"delivery {status}": n for status, n in Counter(
+        Delivery.objects.exclude(status="done").values_list("status", flat=True)).items()})
     return left
 
 
@@ -96,7 +99,13 @@ def window(since) -> tuple[int, float]:
 
     from outbox.models import Delivery
 
+    from orders.models import Order
+    from outbox.models import OutboxEvent
+
     last = Delivery.objects.aggregate(t=Max("done_at"))["t"]
+    if last is None:
+        raise Stuck(f"no delivery was done: orders {Counter(Order.objects.values_list('status', flat=True))}, "
+                    f"{OutboxEvent.objects.count()} messages, {Delivery.objects.count()} deliveries")
     return Delivery.objects.count(), (last - since).total_seconds()
 
 
