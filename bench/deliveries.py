@@ -169,8 +169,8 @@ def table_sizes() -> dict[str, tuple[int, int]]:
 
 def soak(count: int, rate: float, retention: float, *, timeout: float) -> tuple[dict, dict, dict]:
     """`count` choreographed orders at `rate`/s through the relay and workers, pruning with a `retention`-second
-    retention for every kind of row every 2 s (and vacuuming, as autovacuum would); the tables' sizes with no
-    pruning at all (first), at the end of the soak, and once everything left has aged out and was pruned."""
+    retention for every kind of row every 2 s until all is done (and vacuuming, as autovacuum would): the
+    tables' largest (rows, bytes) seen at a prune, the sizes when all is done, and once everything has aged out."""
     from django.db import connection
 
     from outbox.retention import prune
@@ -179,22 +179,33 @@ def soak(count: int, rate: float, retention: float, *, timeout: float) -> tuple[
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM {'FULL ' if full else ''}{', '.join(TABLES)}")
 
+    peak: dict[str, tuple[int, int]] = dict.fromkeys(TABLES, (0, 0))
+
+    def prune_now() -> None:
+        prune(done_older_than_seconds=retention, older_than_days=retention / 86400)
+        vacuum()
+        for table, (rows, size) in table_sizes().items():
+            peak[table] = (max(peak[table][0], rows), max(peak[table][1], size))
+
     clear_orders()
     vacuum(full=True)  # start from empty files: the sizes are then the soak's own
-    started, last_prune = time.perf_counter(), time.perf_counter()
-    for placed in range(count):
-        place_orders(1, "choreographed")
+    started = last_prune = time.perf_counter()
+    deadline = time.monotonic() + timeout
+    placed = 0
+    while placed < count or unfinished():
+        if time.monotonic() > deadline:
+            raise Stuck(f"the soak did not finish within {timeout:.0f} s; left: {unfinished()}")
+        if placed < count:
+            place_orders(1, "choreographed")
+            placed += 1
         if time.perf_counter() - last_prune > 2:
-            prune(done_older_than_seconds=retention, older_than_days=retention / 86400)
-            vacuum()
+            prune_now()
             last_prune = time.perf_counter()
-        time.sleep(max(0.0, started + (placed + 1) / rate - time.perf_counter()))
-    wait_until_done(timeout, "the soak")
-    during = table_sizes()
+        time.sleep(max(0.0, started + placed / rate - time.perf_counter()) if placed < count else 0.1)
+    done = table_sizes()
     time.sleep(retention)
-    prune(done_older_than_seconds=retention, older_than_days=retention / 86400)
-    vacuum()
-    return during, table_sizes()
+    prune_now()
+    return peak, done, table_sizes()
 
 
 def main() -> int:
@@ -234,7 +245,7 @@ def main() -> int:
                                                 timeout=args.timeout)
                 rows.append((mode, deliveries, seconds))
             if args.soak_orders:
-                during, after = soak(args.soak_orders, args.soak_rate, retention=5.0, timeout=args.timeout)
+                peak, done, after = soak(args.soak_orders, args.soak_rate, retention=5.0, timeout=args.timeout)
         print(f"\nrelay + {args.workers} worker(s) at concurrency {args.concurrency}, from the relay's start on the "
               f"placed orders to the last delivery done:")
         print(f"  synthetic subscriber:  {synthetic:,.0f} deliveries/s (tests.Bench, batched)")
@@ -253,12 +264,11 @@ def main() -> int:
                 print(f"  {name:<46} {n:>10} {seconds / n * 1e6:>12,.0f} {seconds / spent:>6.0%}")
         if args.soak_orders:
             print(f"\nsoak: {args.soak_orders} choreographed orders at {args.soak_rate:g}/s, pruned and vacuumed "
-                  f"every 2 s with a 5 s retention for every kind of row (files start empty):")
+                  f"every 2 s with a 5 s retention for every kind of row until all was done (files start empty):")
             for table in TABLES:
-                rows_kept, size = during[table]
-                print(f"  {table:<20} {rows_kept:>7} rows, {size / 1024:>7,.0f} kB when the last order was done; "
-                      f"after everything aged out and was pruned: {after[table][0]} rows, "
-                      f"{after[table][1] / 1024:,.0f} kB")
+                print(f"  {table:<20} at most {peak[table][0]:>6} rows, {peak[table][1] / 1024:>6,.0f} kB; "
+                      f"{done[table][0]:>5} rows when all was done; after everything aged out: "
+                      f"{after[table][0]} rows in {after[table][1] / 1024:,.0f} kB")
         print(f"load average (1, 5, 15 min): {os.getloadavg()}; at the start: {load_at_start}")
         return 0
     except Stuck as stuck:
