@@ -15,7 +15,7 @@ from django.db import connection as default_connection
 
 MESSAGE_COLUMNS = ("event_id", "name", "version", "aggregate_type", "aggregate_id", "payload", "headers",
                    "occurred_at", "created_at")
-# What a worker reads of a message to build its envelope, in this order (delivery.envelope_from_row).
+# What a worker reads of a message to build its envelope, in this order (delivery._envelope_from_row).
 ENVELOPE_COLUMNS = ("id", "event_id", "name", "version", "aggregate_type", "aggregate_id", "occurred_at", "payload",
                     "headers")
 
