@@ -11,12 +11,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .dialects import dialect
 from .envelope import Envelope, current_headers, message_context
 from .registry import Subscriber, all_subscribers, queue_for, subscriber, subscribers_for, upcaster
 
 __all__ = [
     "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "all_subscribers", "current_headers",
-    "message_context", "publish", "queue_for", "send", "subscriber", "subscribers_for", "upcaster",
+    "message_context", "outbox_lag_seconds", "publish", "queue_for", "send", "subscriber", "subscribers_for",
+    "upcaster",
 ]
 
 
@@ -71,20 +73,6 @@ class Command(Message):
     """Something to do, named in the imperative; exactly one context handles it."""
 
 
-_COLUMNS = ("event_id", "name", "version", "aggregate_type", "aggregate_id", "payload", "headers", "occurred_at",
-            "created_at")
-
-
-def _insert(vendor: str) -> str:
-    # On PostgreSQL the two JSON documents go in as text for `json` columns: validated, not converted.
-    cast = "::json" if vendor == "postgresql" else ""
-    values = ", ".join(f"%s{cast}" if column in ("payload", "headers") else "%s" for column in _COLUMNS)
-    return f"INSERT INTO outbox_outboxevent ({', '.join(_COLUMNS)}) VALUES ({values})"
-
-
-_INSERT = {vendor: _insert(vendor) for vendor in ("postgresql", "sqlite")}
-
-
 def publish(event: Message, *, headers: dict | None = None) -> None:
     """Write `event` to the outbox inside the caller's transaction; refuse when there is none."""
     from .wake import wake_after_commit
@@ -92,15 +80,12 @@ def publish(event: Message, *, headers: dict | None = None) -> None:
     if not connection.in_atomic_block:
         raise OutsideTransaction(f"publish({event.name}) must run inside transaction.atomic()")
     # One plain INSERT, nothing else: deliveries are fanned out later by the relay, not in this transaction.
-    ops = connection.ops
-    event_id = event.event_id if connection.features.has_native_uuid_field else event.event_id.hex
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT.get(connection.vendor) or _insert(connection.vendor), [
-            event_id, event.name, event.version, event.aggregate_type, event.aggregate_id,
-            json.dumps(event.payload(), cls=DjangoJSONEncoder),
-            json.dumps({**current_headers(), **(headers or {})}, cls=DjangoJSONEncoder),
-            ops.adapt_datetimefield_value(event.occurred_at), ops.adapt_datetimefield_value(timezone.now()),
-        ])
+    dialect(connection).insert_message(
+        event_id=event.event_id, name=event.name, version=event.version, aggregate_type=event.aggregate_type,
+        aggregate_id=event.aggregate_id, payload=json.dumps(event.payload(), cls=DjangoJSONEncoder),
+        headers=json.dumps({**current_headers(), **(headers or {})}, cls=DjangoJSONEncoder),
+        occurred_at=event.occurred_at, created_at=timezone.now(),
+    )
     wake_after_commit()
 
 
@@ -117,3 +102,10 @@ def messages_about(*, aggregate_type: str, aggregate_id: str) -> list[Envelope]:
 
     return [envelope_of(row) for row in
             OutboxEvent.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).order_by("id")]
+
+
+def outbox_lag_seconds() -> float:
+    """Seconds the oldest runnable outbox work has waited (0.0 when nothing waits): the lag to export and alert on."""
+    from .selectors import outbox_lag_seconds as lag
+
+    return lag()

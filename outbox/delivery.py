@@ -1,25 +1,22 @@
 """The worker side: run a subscriber's handler once per message, with its inbox record, and track attempts."""
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
 import traceback
-import uuid
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from common.errors import NotYetKnown
 
+from .dialects import dialect
 from .envelope import Envelope, message_context
-from .models import Delivery, InboxRecord, OutboxEvent
+from .models import Delivery, OutboxEvent
 from .registry import Subscriber, subscriber_named, upcast
 from .wake import wake_now
 
@@ -38,32 +35,12 @@ def envelope_of(event: OutboxEvent) -> Envelope:
 def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope], *, done_ids: list[int] = ()) -> set:
     """Insert the inbox rows in one statement; the event ids that were new (not handled before).
 
-    With `done_ids` (PostgreSQL), the same statement marks those deliveries done: they commit (or roll back)
-    with the handlers' effects, one round trip fewer.
+    With `done_ids` (a dialect that marks_done_with_inbox), the same statement marks those deliveries done: they
+    commit (or roll back) with the handlers' effects.
     """
-    field = InboxRecord._meta.get_field("event_id")
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params = []
-    for envelope in envelopes:
-        params += [field.get_db_prep_value(envelope.event_id, connection), subscriber.name, now]
-    insert = ("INSERT INTO outbox_inboxrecord (event_id, subscriber, processed_at) VALUES "
-              + ", ".join(["(%s, %s, %s)"] * len(envelopes))
-              + " ON CONFLICT (event_id, subscriber) DO NOTHING RETURNING event_id")
-    if done_ids:
-        # Asynchronous commit, as for _START_SQL: a crash of PostgreSQL itself may forget the last few hundred
-        # milliseconds of commits, and then forgets each handler's effects, inbox row and done mark together
-        # (they are one transaction), so the delivery runs again; any later synchronous commit (a producer's)
-        # makes them durable. It saves the WAL flush per delivery, the largest cost the outbox adds to one.
-        insert = (f"WITH inserted AS ({insert}), done AS ("
-                  f"UPDATE outbox_delivery SET status = 'done', done_at = %s, leased_until = NULL, last_error = '' "
-                  f"WHERE status = 'in_flight' AND id IN ({', '.join(['%s'] * len(done_ids))})), "
-                  f"async_commit AS (SELECT set_config('synchronous_commit', %s, true)) "
-                  f"SELECT event_id FROM inserted, async_commit")
-        params += [now, *done_ids, "on" if settings.OUTBOX["SYNCHRONOUS_HANDLER_COMMIT"] else "off"]
-    with connection.cursor() as cursor:
-        # Concurrent duplicates wait here on the unique index until the first commits, then do nothing.
-        cursor.execute(insert, params)
-        return {_uuid(row[0]) for row in cursor.fetchall()}
+    return dialect(connection).record_in_inbox(
+        subscriber.name, [envelope.event_id for envelope in envelopes], now=timezone.now(), done_ids=done_ids,
+        synchronous=settings.OUTBOX["SYNCHRONOUS_HANDLER_COMMIT"])
 
 
 def _run(subscriber: Subscriber, envelope: Envelope) -> None:
@@ -78,7 +55,7 @@ def handle(subscriber: Subscriber, envelope: Envelope, *, delivery_id: int | Non
     With `delivery_id` on PostgreSQL, the delivery is marked done in that transaction too (the caller need not).
     """
     with transaction.atomic():
-        done_ids = [delivery_id] if delivery_id is not None and connection.vendor == "postgresql" else ()
+        done_ids = [delivery_id] if delivery_id is not None and dialect(connection).marks_done_with_inbox else ()
         if not _record_in_inbox(subscriber, [envelope], done_ids=done_ids):
             return False
         _run(subscriber, envelope)
@@ -90,7 +67,7 @@ def _handle_together(subscriber: Subscriber, started: list[tuple[int, int, Envel
     try:
         with transaction.atomic():
             ids = [delivery_id for delivery_id, _, _ in started]
-            together = connection.vendor == "postgresql"  # SQLite has no data-modifying WITH
+            together = dialect(connection).marks_done_with_inbox
             fresh = _record_in_inbox(subscriber, [envelope for _, _, envelope in started],
                                      done_ids=ids if together else ())
             for _, _, envelope in started:
@@ -117,29 +94,6 @@ def backoff_seconds(attempts: int) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-_EVENT_COLUMNS = "e.id, e.event_id, e.name, e.version, e.aggregate_type, e.aggregate_id, e.occurred_at, e.payload, " \
-                 "e.headers"
-# Asynchronous commit for this bookkeeping statement only: no wait for the WAL flush before the handler
-# starts. A kill -9 of the worker loses nothing (the commit is in PostgreSQL); a crash of PostgreSQL itself
-# could forget the last attempt counts, which only lets a delivery run once more.
-_START_SQL = f"""
-WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
-UPDATE outbox_delivery SET attempts = attempts + 1, leased_until = %s, updated_at = %s, started_at = %s
-FROM outbox_outboxevent e, async_commit
-WHERE e.id = outbox_delivery.event_id AND outbox_delivery.status = 'in_flight' AND outbox_delivery.id IN ({{ids}})
-RETURNING outbox_delivery.id, outbox_delivery.attempts, {_EVENT_COLUMNS}
-"""
-# SQLite's RETURNING sees only the updated table: count the attempts, then read the messages (no network hop).
-_START_SQLITE = """
-UPDATE outbox_delivery SET attempts = attempts + 1, leased_until = %s, updated_at = %s, started_at = %s
-WHERE status = 'in_flight' AND id IN ({ids}) RETURNING id, attempts
-"""
-_READ_SQLITE = f"""
-SELECT d.id, d.attempts, {_EVENT_COLUMNS} FROM outbox_delivery d JOIN outbox_outboxevent e ON e.id = d.event_id
-WHERE d.id IN ({{ids}})
-"""
-
-
 def _start(ids: list[int]) -> tuple[list[tuple[int, int, Envelope]], list[tuple[int, int, str]]]:
     """Count an attempt on each delivery still in flight, before its handler runs.
 
@@ -148,21 +102,9 @@ def _start(ids: list[int]) -> tuple[list[tuple[int, int, Envelope]], list[tuple[
     """
     now = timezone.now()
     lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
-    with connection.cursor() as cursor:
-        # One statement in autocommit: committed before the handler runs, so a handler that kills its
-        # worker still uses up its attempts; it also reads the messages, saving a round trip.
-        times = [connection.ops.adapt_datetimefield_value(lease), connection.ops.adapt_datetimefield_value(now),
-                 connection.ops.adapt_datetimefield_value(now)]
-        if connection.vendor == "sqlite":
-            cursor.execute(_START_SQLITE.format(ids=", ".join(["%s"] * len(ids))), [*times, *ids])
-            started_ids = [row[0] for row in cursor.fetchall()]
-            rows = []
-            if started_ids:
-                cursor.execute(_READ_SQLITE.format(ids=", ".join(["%s"] * len(started_ids))), started_ids)
-                rows = cursor.fetchall()
-        else:
-            cursor.execute(_START_SQL.format(ids=", ".join(["%s"] * len(ids))), [*times, *ids])
-            rows = cursor.fetchall()
+    # One statement in autocommit: committed before the handler runs, so a handler that kills its worker
+    # still uses up its attempts; on PostgreSQL it also reads the messages, saving a round trip.
+    rows = dialect(connection).start_deliveries(ids, now=now, lease=lease)
     started, unreadable = [], []
     for delivery_id, attempts, *message in rows:
         try:
@@ -174,27 +116,13 @@ def _start(ids: list[int]) -> tuple[list[tuple[int, int, Envelope]], list[tuple[
 
 def _envelope_from_row(sequence, event_id, name, version, aggregate_type, aggregate_id, occurred_at, payload,
                        headers) -> Envelope:
-    payload, headers = _json(payload), _json(headers) or {}
+    headers = {} if headers is None else headers
     if not isinstance(payload, dict) or not isinstance(headers, dict):
         raise ValueError(f"payload and headers must be JSON objects, not {type(payload).__name__} "
                          f"and {type(headers).__name__}")
-    return Envelope(event_id=_uuid(event_id), name=name, version=version, aggregate_type=aggregate_type,
-                    aggregate_id=aggregate_id, occurred_at=_datetime(occurred_at), payload=payload,
-                    headers=headers, sequence=sequence)
-
-
-def _uuid(value) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))  # SQLite keeps UUIDs as hex text
-
-
-def _datetime(value) -> datetime:
-    if isinstance(value, str):  # SQLite keeps UTC text
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else timezone.make_aware(value, dt_timezone.utc)
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
+    return Envelope(event_id=event_id, name=name, version=version, aggregate_type=aggregate_type,
+                    aggregate_id=aggregate_id, occurred_at=occurred_at, payload=payload, headers=headers,
+                    sequence=sequence)
 
 
 def _give_up_or_retry(delivery: Delivery, max_attempts: int, error: str) -> None:
@@ -238,12 +166,7 @@ def _wait_or_give_up(delivery: Delivery, envelope: Envelope, error: NotYetKnown)
 
 def _database_lost(error: Exception) -> bool:
     """True when `error` is the database going away (a restart, a dropped connection), not the handler's fault."""
-    if connection.vendor != "postgresql" or not isinstance(error, (OperationalError, InterfaceError)):
-        return False
-    # No SQLSTATE: the client lost the connection; 08: connection exception; 57P: the server shut down or
-    # terminated the session. Not 57014 (statement timeout) or 40P01 (deadlock): those are the handler's.
-    sqlstate = getattr(error.__cause__, "sqlstate", None)
-    return sqlstate is None or sqlstate.startswith(("08", "57P"))
+    return dialect(connection).lost_connection(error)
 
 
 def _put_back(done: list[int], unfinished: list[int], *, seconds: float = 10.0) -> None:
@@ -324,7 +247,7 @@ def _handle_one_by_one(subscriber: Subscriber, started, max_attempts: int) -> di
             _give_up_or_retry(delivery, max_attempts, traceback.format_exc())
             counts["failed"] += 1
             continue
-        if connection.vendor != "postgresql":  # there, handle() marked it done in its own transaction
+        if not dialect(connection).marks_done_with_inbox:  # else handle() marked it done in its transaction
             done.append(delivery_id)
         counts["handled" if handled else "duplicate"] += 1
     if done:

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .dialects import dialect
 from .models import Delivery
 from .registry import subscriber_named, subscribers_for
 from .wake import Listener
@@ -23,31 +24,13 @@ logger = logging.getLogger(__name__)
 DELIVER_TASK = "outbox.deliver"
 
 
-def _db_time(value):
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def _skip_locked() -> str:
-    # Several relays at once on PostgreSQL; SQLite has one writer at a time (and no FOR UPDATE at all).
-    return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-
-
-FAN_OUT_SQL = """
-UPDATE outbox_outboxevent SET dispatched_at = %(now)s
-WHERE id IN (SELECT id FROM outbox_outboxevent WHERE dispatched_at IS NULL ORDER BY id LIMIT %(batch)s{skip_locked})
-RETURNING id, name, aggregate_type, aggregate_id
-"""
-
-
 def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
     """Create the deliveries of up to `batch` undispatched messages: (messages taken, deliveries in flight)."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
     with transaction.atomic():
         # No id watermark: a row committed late with a lower id is simply still NULL here, and is taken then.
-        with connection.cursor() as cursor:
-            cursor.execute(FAN_OUT_SQL.format(skip_locked=_skip_locked()), {"now": _db_time(now), "batch": batch})
-            events = sorted(cursor.fetchall())
+        events = dialect(connection).take_undispatched(now=now, batch=batch)
         if not events:
             return 0, []
         deliveries = [
@@ -64,24 +47,6 @@ def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
     return len(events), [(d.id, d.subscriber) for d in deliveries if d.status == Delivery.Status.IN_FLIGHT]
 
 
-CLAIM_SQL = """
-UPDATE outbox_delivery SET status = 'in_flight', leased_until = %(lease)s, updated_at = %(now)s, started_at = NULL
-WHERE id IN (
-  SELECT d.id FROM outbox_delivery d
-  WHERE ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= %(now)s)
-         OR (d.status = 'in_flight' AND d.leased_until < %(now)s))
-    AND (NOT d.ordered OR (
-      NOT EXISTS (SELECT 1 FROM outbox_delivery p
-                  WHERE p.ordered AND p.subscriber = d.subscriber AND p.aggregate_key = d.aggregate_key
-                    AND p.event_id < d.event_id AND p.status NOT IN ('done', 'dead'))
-      AND NOT EXISTS (SELECT 1 FROM outbox_outboxevent e
-                      WHERE e.dispatched_at IS NULL AND e.id < d.event_id
-                        AND e.aggregate_type || ':' || e.aggregate_id = d.aggregate_key)))
-  ORDER BY d.id LIMIT %(batch)s{skip_locked})
-RETURNING id, subscriber
-"""
-
-
 def claim(*, batch: int, now=None) -> list[tuple[int, str]]:
     """Lease up to `batch` due deliveries: new ordered ones whose turn came, retries due, expired leases.
 
@@ -90,10 +55,7 @@ def claim(*, batch: int, now=None) -> list[tuple[int, str]]:
     """
     now = now or timezone.now()
     lease = now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
-    with connection.cursor() as cursor:  # one statement: atomic by itself, no BEGIN/COMMIT round trips
-        cursor.execute(CLAIM_SQL.format(skip_locked=_skip_locked()),
-                       {"now": _db_time(now), "lease": _db_time(lease), "batch": batch})
-        return [(row[0], row[1]) for row in cursor.fetchall()]
+    return dialect(connection).claim_due(now=now, lease=lease, batch=batch)
 
 
 def hand_off(claimed: list[tuple[int, str]]) -> int:
@@ -236,15 +198,10 @@ class Relay:
             self.listener.interrupt()
 
     def _prepare_session(self) -> None:
-        # The relay only keeps books: a commit of its that PostgreSQL forgets in a crash of its own is
-        # redone (fan-out and delivery rows vanish together; a lost claim is claimed again), so it need not
-        # wait for each WAL flush. Producers and handlers keep synchronous commits.
-        if connection.vendor != "postgresql":
-            return
+        # Once per connection (asynchronous commits on PostgreSQL: dialects.PostgresDialect.relay_session).
         connection.ensure_connection()
         if self._session is not connection.connection:
-            with connection.cursor() as cursor:
-                cursor.execute("SET synchronous_commit TO off")
+            dialect(connection).relay_session()
             self._session = connection.connection
 
     def run(self) -> None:

@@ -25,14 +25,16 @@ def _delete_in_chunks(queryset, *, limit: int) -> int:
 
 def prune(*, older_than_days: float | None = None, done_older_than_seconds: float | None = None,
           limit: int | None = None) -> dict[str, int]:
-    """Delete done deliveries and their inbox records after DONE_RETENTION_SECONDS, fully delivered messages
-    after RETENTION_DAYS; at most `limit` rows of each kind per call. Undelivered work always stays.
+    """Delete done deliveries after DONE_RETENTION_SECONDS, their inbox records LEASE_SECONDS after the done
+    mark (or the done retention when shorter), fully delivered messages after RETENTION_DAYS; at most `limit` rows of each
+    kind per call. Undelivered work always stays.
 
-    An inbox record exists to refuse a duplicate, and a duplicate can only come while its delivery is not done
-    (a lease re-claimed, a message redelivered before the done mark): once done, the worker skips any copy
-    (it starts in-flight deliveries only) and replay is refused for done ones. So it goes with the delivery;
-    the records of deliveries still not done (or dead, which a replay may revive) stay, whatever their age.
-    The message outlives its deliveries because timelines and audits read it.
+    An inbox record exists to refuse a duplicate. Once its delivery is done no copy starts again (the worker
+    starts in-flight deliveries only, replay refuses done ones), so the only duplicate left is a copy started
+    before the done mark (a lease that expired under a slow handler), which reaches its inbox INSERT within
+    moments of its start: LEASE_SECONDS after the done mark is a wide margin, where the done delivery itself is
+    kept for the admin's hour. The records of deliveries not done (or dead, which a replay may
+    revive) stay, whatever their age. The message outlives its deliveries because timelines and audits read it.
     """
     config = settings.OUTBOX
     now = timezone.now()
@@ -42,10 +44,12 @@ def prune(*, older_than_days: float | None = None, done_older_than_seconds: floa
     done_cutoff = now - timedelta(seconds=seconds)
     deliveries = _delete_in_chunks(Delivery.objects.filter(status=Delivery.Status.DONE, done_at__lt=done_cutoff),
                                    limit=limit)
+    inbox_cutoff = now - timedelta(seconds=min(seconds, config["LEASE_SECONDS"]))
     open_delivery = Delivery.objects.filter(event__event_id=OuterRef("event_id"), subscriber=OuterRef("subscriber"))
-    inbox = _delete_in_chunks(
-        InboxRecord.objects.filter(processed_at__lt=done_cutoff).exclude(
-            Exists(open_delivery.exclude(status=Delivery.Status.DONE))), limit=limit)
+    # Kept while its delivery is not done, or was done within the inbox window.
+    needed = open_delivery.exclude(status=Delivery.Status.DONE, done_at__lt=inbox_cutoff)
+    inbox = _delete_in_chunks(InboxRecord.objects.filter(processed_at__lt=inbox_cutoff).exclude(Exists(needed)),
+                              limit=limit)
     # A message goes only once it was fanned out and none of its deliveries is left (all done and pruned).
     cutoff = now - timedelta(days=days)
     events = _delete_in_chunks(

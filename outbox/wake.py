@@ -10,6 +10,8 @@ from django.db import connection, transaction
 
 from common.runtime import runtime
 
+from .dialects import dialect
+
 logger = logging.getLogger(__name__)
 CHANNEL = "outbox"  # NOTIFY is per database, so test runs on their own databases never wake each other
 
@@ -19,7 +21,7 @@ def mode() -> str:
     configured = settings.OUTBOX["WAKE"]
     if configured != "auto":
         return configured
-    if connection.vendor == "postgresql":
+    if dialect(connection).notifies_on_commit:
         return "postgres"  # a trigger on the outbox table NOTIFYs: delivered at commit, free for the producer
     if settings.CELERY_BROKER_URL.startswith("redis://"):
         return "redis"
@@ -66,8 +68,7 @@ def wake_now() -> None:
     """Wake the relay now (a delivery became due outside a producer's transaction)."""
     current = mode()
     if current == "postgres":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
+        dialect(connection).notify(CHANNEL)
     elif current == "redis":
         if connection.in_atomic_block:
             wake_after_commit()

@@ -67,6 +67,26 @@ def test_done_deliveries_and_their_inbox_records_go_long_before_the_messages(set
     assert (Delivery.objects.count(), InboxRecord.objects.count(), OutboxEvent.objects.count()) == (0, 0, 3)
 
 
+def test_an_inbox_record_goes_a_lease_after_its_delivery_is_done_while_the_delivery_stays_for_the_admin(settings):
+    # A copy of a done delivery never starts again; only one started before the done mark can still arrive.
+    settings.OUTBOX = {**settings.OUTBOX, "DONE_RETENTION_SECONDS": 3600, "LEASE_SECONDS": 60}
+    with transaction.atomic():
+        for n in range(3):
+            publish(Bench(key="k", n=n))
+    deliver_outbox()
+    done_a_while_ago, done_just_now, running = Delivery.objects.order_by("id")
+    InboxRecord.objects.update(processed_at=timezone.now() - timedelta(minutes=5))
+    Delivery.objects.filter(pk=done_a_while_ago.pk).update(done_at=timezone.now() - timedelta(minutes=2))
+    Delivery.objects.filter(pk=done_just_now.pk).update(done_at=timezone.now() - timedelta(seconds=10))
+    Delivery.objects.filter(pk=running.pk).update(status="in_flight")  # not done: its record refuses a copy
+
+    call_command("prune_outbox")
+
+    assert Delivery.objects.count() == 3
+    assert set(InboxRecord.objects.values_list("event_id", flat=True)) == {
+        done_just_now.event.event_id, running.event.event_id}
+
+
 def test_pruning_is_bounded_per_run():
     from outbox.retention import prune
 

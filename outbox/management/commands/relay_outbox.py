@@ -19,4 +19,6 @@ class Command(BaseCommand):
         relay = Relay()
         signal.signal(signal.SIGTERM, relay.stop)
         signal.signal(signal.SIGINT, relay.stop)
+        self.stdout.write("relay running; SIGTERM or Ctrl-C stops it")
+        self.stdout.flush()
         relay.run()
