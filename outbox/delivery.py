@@ -10,7 +10,6 @@ import uuid
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from common.errors import NotYetKnown
 
+from .conf import outbox_settings
 from .envelope import Envelope, message_context
 from .models import Delivery, InboxRecord, OutboxEvent
 from .registry import Subscriber, subscriber_named, upcast
@@ -59,7 +59,7 @@ def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope], *, done_
                   f"WHERE status = 'in_flight' AND id IN ({', '.join(['%s'] * len(done_ids))})), "
                   f"async_commit AS (SELECT set_config('synchronous_commit', %s, true)) "
                   f"SELECT event_id FROM inserted, async_commit")
-        params += [now, *done_ids, "on" if settings.OUTBOX["SYNCHRONOUS_HANDLER_COMMIT"] else "off"]
+        params += [now, *done_ids, "on" if outbox_settings.OUTBOX["SYNCHRONOUS_HANDLER_COMMIT"] else "off"]
     with connection.cursor() as cursor:
         # Concurrent duplicates wait here on the unique index until the first commits, then do nothing.
         cursor.execute(insert, params)
@@ -112,7 +112,7 @@ def _mark_done(ids: list[int]) -> None:
 
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff with jitter: half the doubled delay fixed, half random (never beyond the cap)."""
-    config = settings.OUTBOX
+    config = outbox_settings.OUTBOX
     delay = min(config["RETRY_MAX_SECONDS"], config["RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0))
     return delay / 2 + random.uniform(0, delay / 2)
 
@@ -147,7 +147,7 @@ def _start(ids: list[int]) -> tuple[list[tuple[int, int, Envelope]], list[tuple[
     message cannot be read as (id, attempts, error): one malformed row never stops its neighbours.
     """
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
+    lease = now + timedelta(seconds=outbox_settings.OUTBOX["LEASE_SECONDS"])
     with connection.cursor() as cursor:
         # One statement in autocommit: committed before the handler runs, so a handler that kills its
         # worker still uses up its attempts; it also reads the messages, saving a round trip.
@@ -213,7 +213,7 @@ def _give_up_or_retry(delivery: Delivery, max_attempts: int, error: str) -> None
 
 def wait_seconds(age: float) -> float:
     """How long a delivery waiting for an earlier message sleeps: short at first, a few seconds later on."""
-    config = settings.OUTBOX
+    config = outbox_settings.OUTBOX
     return min(config["WAIT_MAX_DELAY_SECONDS"], max(config["RETRY_BASE_SECONDS"] / 2, age / 4))
 
 
@@ -225,7 +225,7 @@ def _wait_or_give_up(delivery: Delivery, envelope: Envelope, error: NotYetKnown)
     """
     now = timezone.now()
     age = (now - envelope.occurred_at).total_seconds()
-    if age > settings.OUTBOX["WAIT_SECONDS"]:
+    if age > outbox_settings.OUTBOX["WAIT_SECONDS"]:
         _give_up_or_retry(delivery, 0, f"gave up waiting {age:.0f}s for an earlier message: {error}")
         return False
     # "failed (will retry)" with the attempt given back: the admin's retry-now applies, the budget does not.
@@ -287,7 +287,7 @@ def deliver_batch(subscriber_name: str, ids: list[int]) -> dict:
         logger.warning("database unavailable when starting deliveries %s: %s", ids, error)
         connection.close()
         return counts
-    max_attempts = subscriber.max_attempts or settings.OUTBOX["MAX_ATTEMPTS"]
+    max_attempts = subscriber.max_attempts or outbox_settings.OUTBOX["MAX_ATTEMPTS"]
     for delivery_id, attempts, error in unreadable:
         # A stored message that cannot be read never will be: dead-lettered at once, with why (replayable).
         _give_up_or_retry(Delivery(id=delivery_id, subscriber=subscriber.name, attempts=attempts), 0, error)

@@ -10,13 +10,15 @@ from django.db import connection, transaction
 
 from common.runtime import runtime
 
+from .conf import outbox_settings
+
 logger = logging.getLogger(__name__)
 CHANNEL = "outbox"  # NOTIFY is per database, so test runs on their own databases never wake each other
 
 
 def mode() -> str:
-    """'postgres', 'redis' or 'poll', read from settings.OUTBOX['WAKE'] ('auto' picks by database and broker)."""
-    configured = settings.OUTBOX["WAKE"]
+    """'postgres', 'redis' or 'poll', read from outbox_settings.OUTBOX['WAKE'] ('auto' picks by database and broker)."""
+    configured = outbox_settings.OUTBOX["WAKE"]
     if configured != "auto":
         return configured
     if connection.vendor == "postgresql":

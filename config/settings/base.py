@@ -4,6 +4,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from outbox.conf import outbox_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite file, broker folders and logs live here
@@ -188,35 +190,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 
 # --- Outbox: events and commands delivered reliably (see README "Events") -----------------------
-OUTBOX = {
-    "BATCH_SIZE": int(os.environ.get("OUTBOX_BATCH_SIZE", "500")),  # messages (and deliveries) per relay cycle
-    "TASK_BATCH": int(os.environ.get("OUTBOX_TASK_BATCH", "100")),  # deliveries per Celery message
-    # An in-flight delivery whose worker never finished is handed out again after this (the inbox dedupes).
-    # A Celery message (TASK_BATCH deliveries) must finish well within it.
-    "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "60")),
-    # A delivery handed to the broker but not started by a worker within this is sent again, unless its
-    # queue still holds messages (a backlog, not a loss): a message lost with the broker returns in seconds.
-    "HANDOFF_SECONDS": float(os.environ.get("OUTBOX_HANDOFF_SECONDS", "10")),
-    # A delivery whose handler waits for an earlier message (NotYetKnown) is tried again without spending an
-    # attempt, every few seconds (at most WAIT_MAX_DELAY_SECONDS apart), until the message is this old.
-    "WAIT_SECONDS": float(os.environ.get("OUTBOX_WAIT_SECONDS", "1800")),
-    "WAIT_MAX_DELAY_SECONDS": float(os.environ.get("OUTBOX_WAIT_MAX_DELAY_SECONDS", "5")),
-    # PostgreSQL: a handler's transaction (effects, inbox row, done mark) commits without waiting for the WAL
-    # flush; a crash of the database server itself then only makes the last deliveries run again.
-    "SYNCHRONOUS_HANDLER_COMMIT": env_bool("OUTBOX_SYNCHRONOUS_HANDLER_COMMIT", False),
-    "POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "1")),  # the relay's cycle when nothing wakes it
-    "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),  # then the delivery is dead-lettered
-    "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "2")),  # doubled per attempt
-    "RETRY_MAX_SECONDS": 600.0,
-    # Retention (outbox/retention.py): done deliveries and their inbox records go after DONE_RETENTION_SECONDS
-    # (a duplicate can no longer arrive once a delivery is done); fully delivered messages, which order
-    # timelines read, after RETENTION_DAYS; at most PRUNE_LIMIT rows of each per run (every 5 minutes).
-    "RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "1")),
-    "DONE_RETENTION_SECONDS": float(os.environ.get("OUTBOX_DONE_RETENTION_SECONDS", "3600")),
-    "PRUNE_LIMIT": int(os.environ.get("OUTBOX_PRUNE_LIMIT", "100000")),
-    "QUEUE_PREFIX": "",  # each context's handlers run on the Celery queue "<prefix><context>"
-    "WAKE": os.environ.get("OUTBOX_WAKE", "auto"),  # postgres (LISTEN/NOTIFY) | redis (pub/sub) | poll
-}
+OUTBOX = outbox_settings.from_env("OUTBOX")  # its keys, defaults and environment variables: outbox/conf.py
 MIDDLEWARE.append("outbox.middleware.MessageContextMiddleware")  # correlation id per request
 # Redis redelivers an unacknowledged message only after this; no countdown/ETA may exceed it (it would
 # run twice). Retries of deliveries wait in the database (next_attempt_at), never in the broker.

@@ -1,0 +1,203 @@
+"""Validated settings namespaces: each app declares its settings once, with default, type, env var and doc.
+
+Modelled on DRF's `api_settings`. An app's `conf.py` holds one `AppSettings` (`orders_settings`,
+`outbox_settings`, ...) that the app reads its settings through, when called (so `override_settings`
+is honoured). The settings files build their values with `from_env()`, so an environment variable's
+name and default are written in the declaration and nowhere else. `check()` is a Django system check
+(each app registers its own in `AppConfig.ready()`): an unknown key or a bad value fails
+`manage.py check` with a message naming it. `manage.py settings_table` prints every declaration
+(docs/settings.md is generated from it).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def env_bool(raw: str) -> bool:
+    """"1", "true", "yes", "on" (any case) are true; anything else is false."""
+    return raw.strip().lower() in TRUE
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting (or one key of a dict setting): its default, what it accepts, where the environment sets it."""
+
+    name: str
+    default: Any
+    doc: str
+    type: type | tuple[type, ...] | None = None  # None: the default's type (an int passes for a float)
+    env: str | tuple[str, ...] = ()  # environment variables that set it, the first one set wins
+    choices: tuple = ()
+    check: Callable[[Any], str | None] | None = None  # says what is wrong with a value, or None
+    keys: tuple[Key, ...] = ()  # a dict setting's keys: any other key is refused
+    nullable: bool = False  # None is accepted too
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return (self.env,) if isinstance(self.env, str) else tuple(self.env)
+
+    def accepted_types(self) -> tuple[type, ...]:
+        accepted = self.type if self.type is not None else type(self.default)
+        accepted = accepted if isinstance(accepted, tuple) else (accepted,)
+        if float in accepted:
+            accepted = (*accepted, int)
+        return accepted
+
+    def parse(self, raw: str):
+        """The value of an environment variable's text, as this key's type."""
+        kind = self.accepted_types()[0]
+        if kind is bool:
+            return env_bool(raw)
+        if kind is list:
+            return [item for item in raw.split(",") if item]
+        return kind(raw)
+
+    def value_from(self, environ: Mapping[str, str], default=None):
+        """This key's value: its environment variable's when set, else `default` (else the declared default)."""
+        for name in self.env_names:
+            raw = environ.get(name)
+            if raw is not None:
+                try:
+                    return self.parse(raw)
+                except ValueError:
+                    raise ImproperlyConfigured(f"environment variable {name}={raw!r}: not {self.accepted_types()[0].__name__}") from None
+        if self.keys:
+            default = default or {}
+            return {key.name: key.value_from(environ, default.get(key.name)) for key in self.keys}
+        return self.default if default is None else default
+
+    def problems(self, value, where: str) -> list[str]:
+        """What is wrong with `value` (named by `where`, e.g. "OUTBOX['LEASE_SECONDS']"); empty when nothing is."""
+        if value is None and (self.nullable or self.default is None):
+            return []
+        if self.keys and isinstance(value, dict):
+            declared = {key.name: key for key in self.keys}
+            found = [f"{where}[{name!r}]: unknown key; known keys: {', '.join(sorted(declared))}"
+                     for name in value if name not in declared]
+            for name, key in declared.items():
+                if name in value:
+                    found += key.problems(value[name], f"{where}[{name!r}]")
+            return found
+        accepted = self.accepted_types()
+        if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
+            return [f"{where}: {value!r} is not {' or '.join(t.__name__ for t in accepted)}"]
+        if self.choices and value not in self.choices:
+            return [f"{where}: {value!r} is not one of {', '.join(map(repr, self.choices))}"]
+        problem = self.check(value) if self.check else None
+        return [f"{where}: {problem}"] if problem else []
+
+
+HINT = "docs/settings.md lists every setting, its keys and values (manage.py settings_table)"
+_namespaces: dict[str, AppSettings] = {}  # by app label: what settings_table documents
+
+
+class AppSettings:
+    """An app's settings, read through attributes when called: `orders_settings.CHECKOUT_SAGA["give_up_after"]`."""
+
+    def __init__(self, app: str, *keys: Key, doc: str = ""):
+        self.app = app
+        self.doc = doc
+        self.keys = {key.name: key for key in keys}
+        _namespaces[app] = self
+
+    def __getattr__(self, name: str):
+        key = self.__dict__.get("keys", {}).get(name)
+        if key is None:
+            raise AttributeError(f"{self.__dict__.get('app')} declares no setting {name!r}")
+        value = getattr(settings, name, key.default)
+        if key.keys and isinstance(value, dict):
+            return {**{sub.name: sub.default for sub in key.keys}, **value}  # a key left out keeps its default
+        return value
+
+    def from_env(self, name: str, environ: Mapping[str, str] | None = None, default=None):
+        """Setting `name`'s value for a settings file: its environment variables over `default` (a profile's
+        own default; for a dict setting, a dict of some of its keys) over the declared default."""
+        return self.keys[name].value_from(os.environ if environ is None else environ, default)
+
+    def check(self, app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+        """The system check: every declared setting that is set holds known keys and good values."""
+        errors = []
+        for name, key in self.keys.items():
+            if not hasattr(settings, name):
+                continue
+            for problem in key.problems(getattr(settings, name), name):
+                errors.append(checks.Error(f"settings.{problem}", hint=HINT, id=f"{self.app}.E100"))
+        return errors
+
+    def register_check(self) -> None:
+        """Run check() with `manage.py check` (call it from the app's `AppConfig.ready()`)."""
+        def check_settings(app_configs=None, **kwargs):
+            return self.check(app_configs, **kwargs)
+
+        check_settings.__qualname__ = f"{self.app}_settings.check"
+        checks.register(check_settings, "settings")
+
+
+def namespaces() -> list[AppSettings]:
+    """Every declared namespace, by app label."""
+    return [_namespaces[app] for app in sorted(_namespaces)]
+
+
+def positive(value) -> str | None:
+    """A check: the value is above zero."""
+    return None if value > 0 else "must be above zero"
+
+
+def not_negative(value) -> str | None:
+    """A check: the value is zero or more."""
+    return None if value >= 0 else "must not be negative"
+
+
+def decimal_text(value) -> str | None:
+    """A check: the text is a decimal number (an amount of money: never a float)."""
+    try:
+        Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return "must be a decimal number written as text, e.g. '5000.00'"
+    return None
+
+
+@dataclass(frozen=True)
+class Env:
+    """An environment variable the settings files read for a setting of Django's or Celery's own."""
+
+    name: str
+    default: str | None
+    doc: str
+    settings: tuple[str, ...] = field(default=())
+
+
+class Environment:
+    """The environment variables a settings file may read: reading an undeclared one is an error."""
+
+    def __init__(self, *variables: Env):
+        self.variables = {variable.name: variable for variable in variables}
+        _environments.append(self)
+
+    def get(self, name: str, environ: Mapping[str, str] | None = None) -> str | None:
+        """The variable's value, or its declared default."""
+        environ = os.environ if environ is None else environ
+        return environ.get(name, self.variables[name].default)
+
+    def bool(self, name: str, environ: Mapping[str, str] | None = None) -> bool:
+        """The variable as a boolean ("1", "true", "yes", "on" are true)."""
+        value = self.get(name, environ)
+        return env_bool(value) if value is not None else False
+
+
+_environments: list[Environment] = []
+
+
+def environment_variables() -> list[Env]:
+    """Every declared environment variable of the settings files, in declaration order."""
+    return [variable for environment in _environments for variable in environment.variables.values()]
