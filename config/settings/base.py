@@ -4,7 +4,10 @@ from pathlib import Path
 
 import dj_database_url
 
+from inventory.conf import inventory_settings
+from orders.conf import orders_settings
 from outbox.conf import outbox_settings
+from payments.conf import payments_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
@@ -215,10 +218,6 @@ if CELERY_BROKER_URL.startswith(("amqp://", "pyamqp://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_DB_REUSE_MAX = 1000  # else Celery's Django fixup closes the connection around every task
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
-CELERY_BEAT_SCHEDULE = {
-    "outbox-relay-safety-net": {"task": "outbox.relay", "schedule": 30.0},
-    "outbox-prune": {"task": "outbox.prune", "schedule": 300.0},
-}
 
 # --- Boundaries between contexts: transports, targets, service auth (README "Transports") -----
 # Per boundary: the transport carrying calls into that context ("local", "rest" or "grpc") and,
@@ -310,49 +309,30 @@ if os.environ.get("RESILIENCE_PROFILE") == "naive":
         "timeout": None, "per_try_timeout": None, "breaker": {"enabled": False}}
     RESILIENCE["boundaries"]["payments"]["breaker"] = {"enabled": False}
 
-# The checkout (orders/saga.py; both modes run the same saga): seconds a step may take before the
-# saga counts as stuck, the ONE give-up timeout of both modes (seconds after the order was placed
-# during which a charge that cannot be made is retried; then the checkout is undone), and the
-# backoff between tries. The sweeper below sends ResumeCheckout through the outbox for every saga
-# whose retry is due or whose runner died.
-CHECKOUT_SAGA = {
-    "step_deadline": float(os.environ.get("CHECKOUT_SAGA_STEP_DEADLINE", "30")),
-    "give_up_after": float(os.environ.get("CHECKOUT_GIVE_UP_AFTER",
-                                          os.environ.get("CHECKOUT_SAGA_CHARGE_WINDOW", "600"))),
-    "backoff_initial": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_INITIAL", "1")),
-    "backoff_max": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_MAX", "60")),
-}
-CELERY_BEAT_SCHEDULE["resume-stuck-sagas"] = {
-    "task": "orders.resume_stuck_sagas", "schedule": float(os.environ.get("CHECKOUT_SWEEP_SECONDS", "2"))}
-# How the checkout runs: "orchestrated" (the saga runs every step in the placing call) or
-# "choreographed" (one step each time the previous step's event arrives). Read when an order is
-# placed and stored on it, so orders in flight finish the way they started.
-CHECKOUT_MODE = os.environ.get("CHECKOUT_MODE", "orchestrated")
+# The checkout (orders/saga.py, docs/checkout.md): its mode, its saga's deadlines and backoff, the sweeper's
+# period (the beat schedule below); every key, default and environment variable is declared in orders/conf.py.
+CHECKOUT_MODE = orders_settings.from_env("CHECKOUT_MODE")
+CHECKOUT_SAGA = orders_settings.from_env("CHECKOUT_SAGA")
+CHECKOUT_SWEEP_SECONDS = orders_settings.from_env("CHECKOUT_SWEEP_SECONDS")
 
 # --- The simulated payment provider ----------------------------------------------------------
-PAYMENT_PROVIDER = {
-    # Test tokens, as Stripe publishes them: these are charged; the decline_tokens are declined with
-    # the reason given; any other token is declined as "invalid_token" (no such card).
-    "test_tokens": ["tok_visa", "tok_visa_debit", "tok_mastercard", "tok_amex"],
-    "decline_tokens": {"tok_declined": "card_declined", "tok_insufficient_funds": "insufficient_funds"},
-    # Charges above this amount are declined (a fraud rule); None disables it.
-    "decline_over_amount": "5000.00",
-    # Milliseconds per call: a number, or "lo-hi" for a uniform random latency (Scenario 1 uses 5000-10000).
-    "latency_ms": os.environ.get("PAYMENT_LATENCY_MS", "0"),
-    "failure_rate": float(os.environ.get("PAYMENT_FAILURE_RATE", "0")),
-}
+PAYMENT_PROVIDER = payments_settings.from_env("PAYMENT_PROVIDER")  # payments/conf.py
 
 # --- Orders ----------------------------------------------------------------------------------
-ORDER_MAX_LINES = 50
-ORDER_MAX_QUANTITY = 1000
+ORDER_MAX_LINES = orders_settings.from_env("ORDER_MAX_LINES")  # orders/conf.py
+ORDER_MAX_QUANTITY = orders_settings.from_env("ORDER_MAX_QUANTITY")
 
 # --- Inventory -------------------------------------------------------------------------------
-STOCK_LOW_THRESHOLD = 5
-# A reservation not turned into a sale (paid) within this many seconds is released by the beat task
-# below and its owner told (inventory.ReservationExpired); a checkout still running renews it.
-RESERVATION_HOLD_SECONDS = float(os.environ.get("RESERVATION_HOLD_SECONDS", "900"))
-CELERY_BEAT_SCHEDULE["release-expired-reservations"] = {
-    "task": "inventory.release_expired_reservations", "schedule": 60.0}
+STOCK_LOW_THRESHOLD = inventory_settings.from_env("STOCK_LOW_THRESHOLD")  # inventory/conf.py
+RESERVATION_HOLD_SECONDS = inventory_settings.from_env("RESERVATION_HOLD_SECONDS")
+
+# --- Periodic tasks: the one beat schedule (the test profile runs none) -------------------------
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay-safety-net": {"task": "outbox.relay", "schedule": 30.0},  # the relay's safety net
+    "outbox-prune": {"task": "outbox.prune", "schedule": 300.0},  # retention (outbox/retention.py)
+    "resume-stuck-sagas": {"task": "orders.resume_stuck_sagas", "schedule": CHECKOUT_SWEEP_SECONDS},
+    "release-expired-reservations": {"task": "inventory.release_expired_reservations", "schedule": 60.0},
+}
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "shop@example.com"
