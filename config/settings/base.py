@@ -8,6 +8,7 @@ from inventory.conf import inventory_settings
 from orders.conf import orders_settings
 from outbox.conf import outbox_settings
 from payments.conf import payments_settings
+from shop.conf import shop_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
@@ -141,20 +142,10 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
-# Rates per scope (shop/throttling.py): "<n>/<sec|min|hour|day>"; the suffix says whom a scope counts.
-# API_THROTTLE=off turns them off (load tests, benchmarks). Counts live in the "throttle" cache:
-# THROTTLE_CACHE_URL (redis://...) makes every web process count together; unset, each counts alone.
-API_THROTTLE = {
-    "enabled": env_bool("API_THROTTLE", True),
-    "cache": "throttle",
-    "rates": {
-        "auth_ip": os.environ.get("THROTTLE_AUTH_IP", "20/min"),  # token requests per client address
-        "auth_username": os.environ.get("THROTTLE_AUTH_USERNAME", "10/min"),  # per account tried
-        "order_user": os.environ.get("THROTTLE_ORDER_USER", "20/min"),  # orders placed per customer
-        "order_ip": os.environ.get("THROTTLE_ORDER_IP", "60/min"),
-        "cancel_user": os.environ.get("THROTTLE_CANCEL_USER", "20/min"),
-    },
-}
+# Rate limits per scope (shop/throttling.py; shop/conf.py declares the scopes, rates and their environment
+# variables). Counts live in the "throttle" cache: THROTTLE_CACHE_URL (redis://...) makes every web process
+# count together; unset, each counts alone.
+API_THROTTLE = shop_settings.from_env("API_THROTTLE")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "throttle": (
@@ -164,9 +155,7 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
     ),
 }
-# Idempotency-Key claims: a request owns its key this long (longer than any request may run); a key whose
-# request died is then bound to the order it created, or released (shop/idempotency.py).
-IDEMPOTENCY = {"lease_seconds": float(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "60"))}
+IDEMPOTENCY = shop_settings.from_env("IDEMPOTENCY")  # Idempotency-Key claims: their lease (shop/conf.py)
 # First, so the outbox's middleware and every error answer share the request's correlation id.
 MIDDLEWARE.insert(0, "common.http.CorrelationIdMiddleware")
 

@@ -2,9 +2,10 @@
 import os
 
 from outbox.conf import outbox_settings
+from shop.conf import shop_settings
 
 from .base import *  # noqa: F401,F403
-from .base import API_THROTTLE, DATABASES, VAR_DIR, env_bool
+from .base import DATABASES, VAR_DIR
 
 DEBUG = False
 SECRET_KEY = "test-secret-key"
@@ -34,4 +35,4 @@ else:
     # One test database per run, so two checkouts can run their suites at once on one server.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 # Rate limits off (suites place many orders per customer); tests/security turns them on to test them.
-API_THROTTLE = {**API_THROTTLE, "enabled": env_bool("API_THROTTLE", False)}
+API_THROTTLE = shop_settings.from_env("API_THROTTLE", default={"enabled": False})
