@@ -201,3 +201,74 @@ _environments: list[Environment] = []
 def environment_variables() -> list[Env]:
     """Every declared environment variable of the settings files, in declaration order."""
     return [variable for environment in _environments for variable in environment.variables.values()]
+
+
+# --- common's own settings: the boundaries between contexts, their resilience, the edges' JSON limits ---------
+TRANSPORT_KEYS = {  # what each transport's client takes (RestClient, GrpcClient); a local client takes nothing
+    "local": {"transport"},
+    "rest": {"transport", "target", "timeout", "token", "pool_size"},
+    "grpc": {"transport", "target", "timeout", "token", "tls"},
+}
+
+
+def boundaries_problem(value) -> str | None:
+    """What is wrong with settings.BOUNDARIES: an unknown transport, or a key its client does not take."""
+    for context, config in value.items():
+        if not isinstance(config, dict):
+            return f"[{context!r}] must be a dict"
+        transport = config.get("transport", "local")
+        if transport not in TRANSPORT_KEYS:
+            return f"[{context!r}]['transport']: {transport!r} is not one of {', '.join(TRANSPORT_KEYS)}"
+        unknown = sorted(set(config) - TRANSPORT_KEYS[transport])
+        if unknown:
+            return (f"[{context!r}][{unknown[0]!r}]: unknown key for transport {transport!r}; "
+                    f"known keys: {', '.join(sorted(TRANSPORT_KEYS[transport]))}")
+        if transport != "local" and not config.get("target"):
+            return f"[{context!r}]: a {transport} boundary needs a 'target'"
+    return None
+
+
+def resilience_problem(value) -> str | None:
+    """What is wrong with settings.RESILIENCE: a policy key that no policy has, per boundary and operation."""
+    from .resilience.config import check_overrides  # the policy layer knows its own keys
+
+    places = [("['defaults']", value.get("defaults", {}))]
+    for boundary, config in value.get("boundaries", {}).items():
+        places.append((f"['boundaries'][{boundary!r}]", config))
+        for operation, overrides in config.get("operations", {}).items():
+            places.append((f"['boundaries'][{boundary!r}]['operations'][{operation!r}]", overrides))
+    for where, overrides in places:
+        try:
+            check_overrides(overrides)
+        except (TypeError, ValueError) as error:
+            return f"{where}: {error}"
+    return None
+
+
+common_settings = AppSettings(
+    "common",
+    Key("BOUNDARIES", {}, "per context called synchronously: its transport (local, rest, grpc) and, when remote, "
+        "target, timeout, token, and tls (gRPC) or pool_size (REST); built by config/settings/boundaries.py from "
+        "BOUNDARIES_PROFILE and the <CONTEXT>_* variables (docs/transports.md)", type=dict, check=boundaries_problem),
+    Key("RESILIENCE", {}, "timeouts, retries, breakers and fault rules per boundary and operation "
+        "(docs/resilience.md)", type=dict, check=resilience_problem),
+    Key("INTERNAL_SERVICE_TOKENS", {}, "per context, the token its internal endpoints accept "
+        "(<CONTEXT>_SERVICE_TOKEN)", type=dict),
+    Key("STRONG_SERVICE_TOKENS", False, "serve_context refuses unset, development or short tokens (production)"),
+    Key("INTERNAL_GRPC_TLS", {}, "serve_context's gRPC server TLS", keys=(
+        Key("cert", None, "the server's certificate file", type=str, env="GRPC_TLS_SERVER_CERT"),
+        Key("key", None, "its private key file", type=str, env="GRPC_TLS_SERVER_KEY"),
+        Key("client_ca", None, "with it, clients must present a certificate signed by this CA (mTLS)", type=str,
+            env="GRPC_TLS_CLIENT_CA"),
+    )),
+    Key("JSON_LIMITS", {}, "the storefront's JSON bodies: 413 above max_bytes, 400 deeper than max_depth", keys=(
+        Key("max_bytes", 64 * 1024, "bodies above this answer 413 (an order of 50 lines is ~5 KB)",
+            env="API_JSON_MAX_BYTES", check=positive),
+        Key("max_depth", 10, "bodies nested deeper answer 400", check=positive),
+    )),
+    Key("INTERNAL_JSON_LIMITS", {}, "the internal endpoints' JSON bodies", keys=(
+        Key("max_bytes", 256 * 1024, "bodies above this answer 413", env="INTERNAL_JSON_MAX_BYTES", check=positive),
+        Key("max_depth", 10, "bodies nested deeper answer 400", check=positive),
+    )),
+    doc="boundaries, transports, resilience, the edges",
+)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from common.conf import common_settings
 from inventory.conf import inventory_settings
 from orders.conf import orders_settings
 from outbox.conf import outbox_settings
@@ -134,8 +135,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- The edges: body limits, rate limits, correlation ids (docs/edges.md) -----------------------
 # JSON bodies beyond these answer 413 (size) or 400 (depth), never a 500. An order of 50 lines is ~5 KB.
-JSON_LIMITS = {"max_bytes": int(os.environ.get("API_JSON_MAX_BYTES", str(64 * 1024))), "max_depth": 10}
-INTERNAL_JSON_LIMITS = {"max_bytes": int(os.environ.get("INTERNAL_JSON_MAX_BYTES", str(256 * 1024))), "max_depth": 10}
+JSON_LIMITS = common_settings.from_env("JSON_LIMITS")  # common/conf.py
+INTERNAL_JSON_LIMITS = common_settings.from_env("INTERNAL_JSON_LIMITS")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # form bodies (admin, browsable API login)
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "common.parsers.BoundedJSONParser",
@@ -233,10 +234,7 @@ BOUNDARIES = _boundaries(
 STRONG_SERVICE_TOKENS = False  # production: serve_context refuses unset, development or short tokens
 # serve_context: gRPC server TLS (with GRPC_TLS_CLIENT_CA, clients must present a certificate: mTLS),
 # and the lean middleware its internal endpoints run with (no sessions, CSRF or users: callers are services).
-INTERNAL_GRPC_TLS = {
-    "cert": os.environ.get("GRPC_TLS_SERVER_CERT"), "key": os.environ.get("GRPC_TLS_SERVER_KEY"),
-    "client_ca": os.environ.get("GRPC_TLS_CLIENT_CA"),
-}
+INTERNAL_GRPC_TLS = common_settings.from_env("INTERNAL_GRPC_TLS")
 INTERNAL_MIDDLEWARE = ["common.http.CorrelationIdMiddleware", "django.middleware.security.SecurityMiddleware"]
 
 # --- Resilience: the policy layer around every boundary call ----------------------------------
