@@ -144,8 +144,10 @@ class AppSettings:
 
 
 def namespaces() -> list[AppSettings]:
-    """Every declared namespace, by app label."""
-    return [_namespaces[app] for app in sorted(_namespaces)]
+    """The namespace of every installed app that declares one, by app label."""
+    from django.apps import apps
+
+    return [_namespaces[app] for app in sorted(_namespaces) if apps.is_installed(app)]
 
 
 def positive(value) -> str | None:
@@ -249,11 +251,11 @@ common_settings = AppSettings(
     "common",
     Key("BOUNDARIES", {}, "per context called synchronously: its transport (local, rest, grpc) and, when remote, "
         "target, timeout, token, and tls (gRPC) or pool_size (REST); built by config/settings/boundaries.py from "
-        "BOUNDARIES_PROFILE and the <CONTEXT>_* variables (docs/transports.md)", type=dict, check=boundaries_problem),
+        "BOUNDARIES_PROFILE and the `<CONTEXT>_*` variables (docs/transports.md)", type=dict, check=boundaries_problem),
     Key("RESILIENCE", {}, "timeouts, retries, breakers and fault rules per boundary and operation "
         "(docs/resilience.md)", type=dict, check=resilience_problem),
     Key("INTERNAL_SERVICE_TOKENS", {}, "per context, the token its internal endpoints accept "
-        "(<CONTEXT>_SERVICE_TOKEN)", type=dict),
+        "(`<CONTEXT>_SERVICE_TOKEN`)", type=dict),
     Key("STRONG_SERVICE_TOKENS", False, "serve_context refuses unset, development or short tokens (production)"),
     Key("INTERNAL_GRPC_TLS", {}, "serve_context's gRPC server TLS", keys=(
         Key("cert", None, "the server's certificate file", type=str, env="GRPC_TLS_SERVER_CERT"),
@@ -272,3 +274,57 @@ common_settings = AppSettings(
     )),
     doc="boundaries, transports, resilience, the edges",
 )
+
+
+# --- the table of every setting and environment variable (docs/settings.md) -----------------------------------
+TABLE_START, TABLE_END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value).replace("|", "\\|")
+    return f"`{text}`" if text else ""
+
+
+def _default(key: Key) -> str:
+    if key.keys:
+        return ""
+    if key.default == {}:
+        return "built by the settings files"
+    if key.default is None:
+        return "unset"
+    if isinstance(key.default, bool):
+        return "on" if key.default else "off"
+    if isinstance(key.default, str) and not key.default:
+        return '""'
+    return _cell(key.default)
+
+
+def _rows(key: Key, path: str) -> list[str]:
+    env = ", ".join(f"`{name}`" for name in key.env_names)
+    meaning = key.doc + (f" (one of {', '.join(map(str, key.choices))})" if key.choices else "")
+    rows = [f"| `{path}` | {env} | {_default(key)} | {meaning} |"]
+    for sub in key.keys:
+        rows += _rows(sub, f"{path}[\"{sub.name}\"]")
+    return rows
+
+
+def settings_table() -> str:
+    """Markdown: every declared setting (per app) and every environment variable the settings files read."""
+    parts = []
+    for namespace in namespaces():
+        parts += [f"### `{namespace.app}`: {namespace.doc} ({namespace.app}/conf.py, `{namespace.app}_settings`)", "",
+                  "| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+        for key in namespace.keys.values():
+            parts += _rows(key, key.name)
+        parts.append("")
+    parts += ["### Django, Celery and the deployment (config/settings/environment.py)", "",
+              "| environment variable | default | settings | meaning |", "|---|---|---|---|"]
+    for variable in environment_variables():
+        default = "unset" if variable.default is None else _cell(variable.default)
+        parts.append(f"| `{variable.name}` | {default} | {', '.join(variable.settings)} | {variable.doc} |")
+    return "\n".join(parts) + "\n"
+
+
+def table_block() -> str:
+    """The generated table between its markers, as docs/settings.md holds it."""
+    return f"{TABLE_START}\n{settings_table()}{TABLE_END}"

@@ -32,7 +32,7 @@ outbox_settings = AppSettings(
             env="OUTBOX_DONE_RETENTION_SECONDS", check=not_negative),
         Key("PRUNE_LIMIT", 100000, "at most this many rows of each kind pruned per run (every 5 minutes)",
             env="OUTBOX_PRUNE_LIMIT", check=positive),
-        Key("QUEUE_PREFIX", "", "each context's handlers run on the Celery queue \"<prefix><context>\""),
+        Key("QUEUE_PREFIX", "", "each context's handlers run on the Celery queue `<prefix><context>`"),
         Key("WAKE", "auto", "how the relay learns of new messages: postgres (LISTEN/NOTIFY), redis (pub/sub), "
             "poll, or auto (by database and broker)", env="OUTBOX_WAKE", choices=("auto", "postgres", "redis", "poll")),
     )),

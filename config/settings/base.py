@@ -11,6 +11,8 @@ from outbox.conf import outbox_settings
 from payments.conf import payments_settings
 from shop.conf import shop_settings
 
+from . import environment  # noqa: F401  (declares the environment variables read below)
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite file, broker folders and logs live here
