@@ -43,7 +43,7 @@ def test_missing_orders_and_bad_lines(catalog, transport):
         assert raised.value.details == {"order_id": order_id}
     with pytest.raises(ValidationFailed) as raised:
         place(lines=[priced("MUG", 1), priced("MUG", 1)])
-    assert raised.value.details == {"field": "lines"}
+    assert raised.value.details == {"field": "lines.1.sku", "sku": "MUG"}
 
 
 def test_cancel_and_not_cancellable(catalog, transport):
