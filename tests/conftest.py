@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from inventory.api import get_inventory_api
 from orders.api import PricedLine
 from common.money import Money
+from tests.helpers import deliver_outbox  # noqa: F401  (the one in-process relay driver; imported from here too)
 
 CATALOG = {
     # sku: (name, price, stock)
@@ -106,26 +107,6 @@ def place_order_via_api(user, sku: str, quantity: int) -> dict:
     response = client_for(user).post("/api/orders/", order_body((sku, quantity)), format="json")
     assert response.status_code in (201, 202, 402, 409), response.content
     return response.json()
-
-
-def deliver_outbox(*, rounds: int = 50) -> int:
-    """Relay and handle every due message in this process, as the relay and a worker would; deliveries run."""
-    from outbox.delivery import deliver_batch
-    from outbox.relay import claim, fan_out
-
-    total = 0
-    for _ in range(rounds):
-        _, in_flight = fan_out(batch=1000)
-        work = in_flight + claim(batch=1000)
-        if not work:
-            break
-        by_subscriber: dict[str, list[int]] = {}
-        for delivery_id, subscriber in work:
-            by_subscriber.setdefault(subscriber, []).append(delivery_id)
-        for subscriber, ids in by_subscriber.items():
-            deliver_batch(subscriber, ids)
-        total += len(work)
-    return total
 
 
 @pytest.fixture(autouse=True)

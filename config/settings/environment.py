@@ -1,7 +1,7 @@
 """The environment variables the settings files read for Django's, Celery's and the deployment's own settings.
 
 An app's own settings declare theirs beside them (`<app>/conf.py`); these are the rest. A test
-(tests/test_settings.py) fails when a settings file reads a variable declared nowhere, and
+(tests/common/test_settings_files.py) fails when a settings file reads a variable declared nowhere, and
 docs/settings.md lists them all (`manage.py settings_table --update docs/settings.md`).
 """
 from common.conf import Env, Environment
