@@ -7,6 +7,7 @@ from tests.conftest import order_body
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.in_process_only  # the setting is changed here, where orders runs only in-process
 def test_the_storefront_answers_with_the_rule_orders_holds(api, catalog, settings):
     settings.ORDER_MAX_QUANTITY = 2  # one setting, one rule: the storefront has no copy of it
     response = api.post("/api/orders/", order_body(("TEE", 1), ("MUG", 3)), format="json")
