@@ -180,21 +180,11 @@ class Env:
 
 
 class Environment:
-    """The environment variables a settings file may read: reading an undeclared one is an error."""
+    """The environment variables the settings files read (a test fails when they read one declared nowhere)."""
 
     def __init__(self, *variables: Env):
         self.variables = {variable.name: variable for variable in variables}
         _environments.append(self)
-
-    def get(self, name: str, environ: Mapping[str, str] | None = None) -> str | None:
-        """The variable's value, or its declared default."""
-        environ = os.environ if environ is None else environ
-        return environ.get(name, self.variables[name].default)
-
-    def bool(self, name: str, environ: Mapping[str, str] | None = None) -> bool:
-        """The variable as a boolean ("1", "true", "yes", "on" are true)."""
-        value = self.get(name, environ)
-        return env_bool(value) if value is not None else False
 
 
 _environments: list[Environment] = []

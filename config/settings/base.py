@@ -5,6 +5,7 @@ from pathlib import Path
 import dj_database_url
 
 from common.conf import common_settings
+from common.conf import env_bool as parse_bool
 from inventory.conf import inventory_settings
 from orders.conf import orders_settings
 from outbox.conf import outbox_settings
@@ -19,11 +20,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite file, broker folders and lo
 
 
 def env_bool(name: str, default: bool) -> bool:
-    """Read a boolean environment variable ("1", "true", "yes", "on" are true)."""
+    """Read a boolean environment variable ("1", "true", "yes", "on" are true, as for every declared setting)."""
     value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return default if value is None else parse_bool(value)
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
