@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import copy
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .conf import common_settings
 from .resilience.proxy import ResilientClient
 from .runtime import runtime
 
@@ -13,7 +13,7 @@ from .runtime import runtime
 def boundary_config(name: str) -> dict:
     """The settings of one boundary, read when called (so override_settings is honoured)."""
     try:
-        return dict(settings.BOUNDARIES[name])
+        return dict(common_settings.BOUNDARIES[name])
     except KeyError:
         raise LookupError(f"settings.BOUNDARIES has no entry for {name!r}") from None
 
@@ -21,7 +21,7 @@ def boundary_config(name: str) -> dict:
 def boundary_client(name: str, implementations: dict[str, str]):
     """The client object for boundary `name`, built once per configuration and reused."""
     try:
-        raw = settings.BOUNDARIES[name]
+        raw = common_settings.BOUNDARIES[name]
     except KeyError:
         raise LookupError(f"settings.BOUNDARIES has no entry for {name!r}") from None
     last = _last.get(name)

@@ -26,9 +26,19 @@ class DomainError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details}
 
     @classmethod
+    def for_code(cls, code: str) -> type[DomainError] | None:
+        """The error class of a code (OrderNotFound for "order_not_found"), or None for a code nobody defines."""
+        return DomainError._registry.get(code)
+
+    @classmethod
+    def every_class(cls) -> list[type[DomainError]]:
+        """Every error class that defines a code, DomainError itself first."""
+        return [DomainError, *DomainError._registry.values()]
+
+    @classmethod
     def from_dict(cls, data: dict) -> DomainError:
         """Rebuild the error a remote side raised; unknown codes become a plain DomainError."""
-        error_class = cls._registry.get(data.get("code", ""), DomainError)
+        error_class = cls.for_code(data.get("code", "")) or DomainError
         return error_class(data.get("message", ""), **(data.get("details") or {}))
 
     def __eq__(self, other):

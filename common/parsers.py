@@ -10,6 +10,8 @@ from rest_framework.settings import api_settings
 
 from common.errors import bounded
 
+from .conf import common_settings
+
 
 # --- bounded JSON -----------------------------------------------------------------------------
 
@@ -28,7 +30,7 @@ class BoundedJSONParser(JSONParser):
     limits_setting = "JSON_LIMITS"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        limits = getattr(settings, self.limits_setting)
+        limits = getattr(common_settings, self.limits_setting)
         max_bytes, max_depth = limits["max_bytes"], limits["max_depth"]
         request = (parser_context or {}).get("request")
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone  # QuerySet.update() skips auto_now: every stock change sets updated_at
@@ -24,6 +23,7 @@ from .api import (
     StockLow,
     UnknownSku,
 )
+from .conf import inventory_settings
 from .models import Reservation, ReservationLine, StockAdjustment, StockItem
 
 
@@ -68,7 +68,7 @@ def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
 
 
 def _hold_until():
-    return timezone.now() + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS)
+    return timezone.now() + timedelta(seconds=inventory_settings.RESERVATION_HOLD_SECONDS)
 
 
 def _existing_reservation(reservation: Reservation) -> Reservation:
@@ -102,7 +102,7 @@ def _publish_low_stock(skus: list[str]) -> None:
     for item in StockItem.objects.filter(sku__in=skus):
         threshold = item.low_stock_threshold
         if threshold is None:
-            threshold = settings.STOCK_LOW_THRESHOLD
+            threshold = inventory_settings.STOCK_LOW_THRESHOLD
         if item.on_hand < threshold:
             publish(StockLow(sku=item.sku, available=item.on_hand, threshold=threshold))
 

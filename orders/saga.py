@@ -21,7 +21,6 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +34,7 @@ from shipping.api import get_shipping_api
 
 from . import services
 from .api import CHOREOGRAPHED, CUSTOMER_REQUEST, OrderNotCancellable, PricedLine, ResumeCheckout
+from .conf import orders_settings
 from .models import CheckoutSaga, Order, SagaStep
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class _Compensate(Exception):
 
 
 def _config() -> dict:
-    return settings.CHECKOUT_SAGA
+    return orders_settings.CHECKOUT_SAGA
 
 
 def _lease() -> timedelta:
@@ -72,7 +72,7 @@ def checkout_place(
     """Place an order and open its checkout in ONE transaction, then run it as far as its mode runs it now.
 
     The mode is read here, once, and stored on the order: orders in flight finish the way they started."""
-    mode = settings.CHECKOUT_MODE
+    mode = orders_settings.CHECKOUT_MODE
     with transaction.atomic():
         order = services.order_create(customer_id=customer_id, email=email, lines=lines,
                                       shipping_address=shipping_address, checkout=mode)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,25 +20,28 @@ from .api import (
     OrderPlaced,
     PricedLine,
 )
+from .conf import orders_settings
 from .models import Order, OrderLine
 
 
 def _validate_lines(lines: Sequence[PricedLine]) -> None:
+    """The rules of an order's lines, the only place they are written; `field` names the line as the request did
+    ("lines.1.sku"), so the storefront can point at it."""
     if not lines:
         raise ValidationFailed("an order needs at least one line", field="lines")
-    if len(lines) > settings.ORDER_MAX_LINES:
-        raise ValidationFailed(f"at most {settings.ORDER_MAX_LINES} lines per order", field="lines")
-    skus = [line.sku for line in lines]
-    if len(set(skus)) != len(skus):
-        raise ValidationFailed("each sku may appear once per order", field="lines")
-    currencies = {line.unit_price.currency for line in lines}
-    if len(currencies) != 1:
+    if len(lines) > orders_settings.ORDER_MAX_LINES:
+        raise ValidationFailed(f"at most {orders_settings.ORDER_MAX_LINES} lines per order", field="lines")
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        if line.sku in seen:
+            raise ValidationFailed(f"product {line.sku!r} appears in more than one line; merge them",
+                                   field=f"lines.{index}.sku", sku=line.sku)
+        seen.add(line.sku)
+        if not 0 < line.quantity <= orders_settings.ORDER_MAX_QUANTITY:
+            raise ValidationFailed(f"quantity must be between 1 and {orders_settings.ORDER_MAX_QUANTITY}",
+                                   field=f"lines.{index}.quantity", sku=line.sku)
+    if len({line.unit_price.currency for line in lines}) != 1:
         raise ValidationFailed("all lines of an order must share one currency", field="lines")
-    for line in lines:
-        if not 0 < line.quantity <= settings.ORDER_MAX_QUANTITY:
-            raise ValidationFailed(
-                f"quantity must be between 1 and {settings.ORDER_MAX_QUANTITY}", field="quantity", sku=line.sku
-            )
 
 
 def order_create(

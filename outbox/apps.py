@@ -11,3 +11,6 @@ class OutboxConfig(AppConfig):
         # Subscribers register themselves by decorator, like admin.py: the publisher never lists them.
         autodiscover_modules("handlers")
         from . import checks  # noqa: F401  (registers the visibility-timeout check)
+        from .conf import outbox_settings
+
+        outbox_settings.register_check()  # unknown keys and bad values of settings.OUTBOX fail manage.py check

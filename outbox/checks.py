@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import autodiscover_modules
 
+from .conf import outbox_settings
+
 
 @checks.register(checks.Tags.compatibility)
 def countdowns_within_visibility_timeout(app_configs=None, **kwargs):
@@ -22,9 +24,9 @@ def countdowns_within_visibility_timeout(app_configs=None, **kwargs):
                 f"task {name} may retry after {longest}s, beyond the Redis visibility timeout ({timeout}s)",
                 hint="Lower its retry delay or raise CELERY_REDIS_VISIBILITY_TIMEOUT.", id="outbox.E001",
             ))
-    if settings.OUTBOX["LEASE_SECONDS"] >= timeout:
+    if outbox_settings.OUTBOX["LEASE_SECONDS"] >= timeout:
         errors.append(checks.Warning("OUTBOX LEASE_SECONDS is not below the visibility timeout", id="outbox.W001"))
-    if settings.OUTBOX["HANDOFF_SECONDS"] > settings.OUTBOX["LEASE_SECONDS"]:
+    if outbox_settings.OUTBOX["HANDOFF_SECONDS"] > outbox_settings.OUTBOX["LEASE_SECONDS"]:
         errors.append(checks.Warning("OUTBOX HANDOFF_SECONDS is above LEASE_SECONDS: a message lost with the broker "
                                      "would wait longer than a dead worker's deliveries", id="outbox.W002"))
     return errors

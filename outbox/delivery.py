@@ -7,13 +7,13 @@ import time
 import traceback
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from common.errors import NotYetKnown
 
+from .conf import outbox_settings
 from .dialects import dialect
 from .envelope import Envelope, message_context
 from .models import Delivery, OutboxEvent
@@ -40,7 +40,7 @@ def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope], *, done_
     """
     return dialect(connection).record_in_inbox(
         subscriber.name, [envelope.event_id for envelope in envelopes], now=timezone.now(), done_ids=done_ids,
-        synchronous=settings.OUTBOX["SYNCHRONOUS_HANDLER_COMMIT"])
+        synchronous=outbox_settings.OUTBOX["SYNCHRONOUS_HANDLER_COMMIT"])
 
 
 def _run(subscriber: Subscriber, envelope: Envelope) -> None:
@@ -89,7 +89,7 @@ def _mark_done(ids: list[int]) -> None:
 
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff with jitter: half the doubled delay fixed, half random (never beyond the cap)."""
-    config = settings.OUTBOX
+    config = outbox_settings.OUTBOX
     delay = min(config["RETRY_MAX_SECONDS"], config["RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0))
     return delay / 2 + random.uniform(0, delay / 2)
 
@@ -101,7 +101,7 @@ def _start(ids: list[int]) -> tuple[list[tuple[int, int, Envelope]], list[tuple[
     message cannot be read as (id, attempts, error): one malformed row never stops its neighbours.
     """
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"])
+    lease = now + timedelta(seconds=outbox_settings.OUTBOX["LEASE_SECONDS"])
     # One statement in autocommit: committed before the handler runs, so a handler that kills its worker
     # still uses up its attempts; on PostgreSQL it also reads the messages, saving a round trip.
     rows = dialect(connection).start_deliveries(ids, now=now, lease=lease)
@@ -141,7 +141,7 @@ def _give_up_or_retry(delivery: Delivery, max_attempts: int, error: str) -> None
 
 def wait_seconds(age: float) -> float:
     """How long a delivery waiting for an earlier message sleeps: short at first, a few seconds later on."""
-    config = settings.OUTBOX
+    config = outbox_settings.OUTBOX
     return min(config["WAIT_MAX_DELAY_SECONDS"], max(config["RETRY_BASE_SECONDS"] / 2, age / 4))
 
 
@@ -153,7 +153,7 @@ def _wait_or_give_up(delivery: Delivery, envelope: Envelope, error: NotYetKnown)
     """
     now = timezone.now()
     age = (now - envelope.occurred_at).total_seconds()
-    if age > settings.OUTBOX["WAIT_SECONDS"]:
+    if age > outbox_settings.OUTBOX["WAIT_SECONDS"]:
         _give_up_or_retry(delivery, 0, f"gave up waiting {age:.0f}s for an earlier message: {error}")
         return False
     # "failed (will retry)" with the attempt given back: the admin's retry-now applies, the budget does not.
@@ -210,7 +210,7 @@ def deliver_batch(subscriber_name: str, ids: list[int]) -> dict:
         logger.warning("database unavailable when starting deliveries %s: %s", ids, error)
         connection.close()
         return counts
-    max_attempts = subscriber.max_attempts or settings.OUTBOX["MAX_ATTEMPTS"]
+    max_attempts = subscriber.max_attempts or outbox_settings.OUTBOX["MAX_ATTEMPTS"]
     for delivery_id, attempts, error in unreadable:
         # A stored message that cannot be read never will be: dead-lettered at once, with why (replayable).
         _give_up_or_retry(Delivery(id=delivery_id, subscriber=subscriber.name, attempts=attempts), 0, error)

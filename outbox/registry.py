@@ -5,10 +5,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.conf import settings
 
 from common.runtime import runtime
 
+from .conf import outbox_settings
 from .envelope import Envelope
 
 Handler = Callable[[Envelope], None]
@@ -25,7 +25,7 @@ class Subscriber:
     handler: Handler
     context: str
     ordered: bool = False  # deliver one aggregate's messages one at a time, in publication order
-    max_attempts: int | None = None  # None: settings.OUTBOX["MAX_ATTEMPTS"]
+    max_attempts: int | None = None  # None: outbox_settings.OUTBOX["MAX_ATTEMPTS"]
     # True when every effect of the handler is in this database: a batch of deliveries then shares one
     # transaction (a failure rolls it all back and they run one by one). Never for emails or HTTP calls.
     batch: bool = False
@@ -84,7 +84,7 @@ def all_subscribers() -> list[Subscriber]:
 
 def queue_for(context: str) -> str:
     """The Celery queue of a context's handlers (per test run in the test profile)."""
-    return f"{settings.OUTBOX['QUEUE_PREFIX']}{context}"
+    return f"{outbox_settings.OUTBOX['QUEUE_PREFIX']}{context}"
 
 
 def upcaster(message: str, *, from_version: int):

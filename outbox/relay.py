@@ -9,12 +9,12 @@ from collections import defaultdict
 from datetime import timedelta
 
 from celery import current_app
-from django.conf import settings
 from kombu.exceptions import OperationalError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .conf import outbox_settings
 from .dialects import dialect
 from .models import Delivery
 from .registry import subscriber_named, subscribers_for
@@ -27,7 +27,7 @@ DELIVER_TASK = "outbox.deliver"
 def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
     """Create the deliveries of up to `batch` undispatched messages: (messages taken, deliveries in flight)."""
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
+    lease = now + timedelta(seconds=outbox_settings.OUTBOX["HANDOFF_SECONDS"])
     with transaction.atomic():
         # No id watermark: a row committed late with a lower id is simply still NULL here, and is taken then.
         events = dialect(connection).take_undispatched(now=now, batch=batch)
@@ -54,7 +54,7 @@ def claim(*, batch: int, now=None) -> list[tuple[int, str]]:
     the time keep_queued_leases() judged the expired ones at (a lease expiring after it is not judged yet).
     """
     now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
+    lease = now + timedelta(seconds=outbox_settings.OUTBOX["HANDOFF_SECONDS"])
     return dialect(connection).claim_due(now=now, lease=lease, batch=batch)
 
 
@@ -63,7 +63,7 @@ def hand_off(claimed: list[tuple[int, str]]) -> int:
     by_subscriber: dict[str, list[int]] = defaultdict(list)
     for delivery_id, subscriber in claimed:
         by_subscriber[subscriber].append(delivery_id)
-    size = settings.OUTBOX["TASK_BATCH"]
+    size = outbox_settings.OUTBOX["TASK_BATCH"]
     app = current_app
     sent: list[int] = []
     try:
@@ -153,14 +153,14 @@ def keep_queued_leases(*, now=None) -> int:
     # A message a killed worker held stays "unacknowledged" in Redis until the visibility timeout: a held one
     # is trusted for LEASE_SECONDS after its hand-off (updated_at: extending the lease leaves it alone), as a
     # started one would be. A queue's backlog is trusted however long it takes.
-    recently = Q(updated_at__gt=now - timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"]))
+    recently = Q(updated_at__gt=now - timedelta(seconds=outbox_settings.OUTBOX["LEASE_SECONDS"]))
     return expired.filter(Q(subscriber__in=busy) | (Q(id__in=held) & recently)).update(
-        leased_until=now + timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"]))
+        leased_until=now + timedelta(seconds=outbox_settings.OUTBOX["HANDOFF_SECONDS"]))
 
 
 def relay_once(*, batch: int | None = None) -> tuple[int, int]:
     """One relay cycle: (messages fanned out, deliveries claimed)."""
-    batch = batch or settings.OUTBOX["BATCH_SIZE"]
+    batch = batch or outbox_settings.OUTBOX["BATCH_SIZE"]
     taken, in_flight = fan_out(batch=batch)
     hand_off(in_flight)
     now = timezone.now()
@@ -172,7 +172,7 @@ def relay_once(*, batch: int | None = None) -> tuple[int, int]:
 
 def relay_until_idle(*, batch: int | None = None, max_cycles: int = 1000) -> int:
     """Relay cycles while they come back full (more is waiting); the total work done."""
-    batch = batch or settings.OUTBOX["BATCH_SIZE"]
+    batch = batch or outbox_settings.OUTBOX["BATCH_SIZE"]
     total = 0
     for _ in range(max_cycles):
         taken, claimed = relay_once(batch=batch)
@@ -214,15 +214,15 @@ class Relay:
                     relay_until_idle()
                 except OperationalError as error:  # the broker is away: deliveries stay pending, none is lost
                     logger.warning("broker unavailable (%s); deliveries wait in the database", error)
-                    time.sleep(min(1.0, settings.OUTBOX["POLL_SECONDS"]))
+                    time.sleep(min(1.0, outbox_settings.OUTBOX["POLL_SECONDS"]))
                     continue
                 except Exception:
                     logger.exception("relay cycle failed; trying again shortly")
                     connection.close()  # a broken connection is reopened by the next query
-                    time.sleep(min(1.0, settings.OUTBOX["POLL_SECONDS"]))
+                    time.sleep(min(1.0, outbox_settings.OUTBOX["POLL_SECONDS"]))
                 if self.stopping:
                     break
-                self.listener.wait(settings.OUTBOX["POLL_SECONDS"])
+                self.listener.wait(outbox_settings.OUTBOX["POLL_SECONDS"])
         finally:
             self.listener.close()
             logger.info("relay stopped")

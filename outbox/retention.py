@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from .conf import outbox_settings
 from .models import Delivery, InboxRecord, OutboxEvent
 
 CHUNK = 5000  # rows per DELETE statement: each commits on its own, so no long lock or huge transaction
@@ -36,7 +36,7 @@ def prune(*, older_than_days: float | None = None, done_older_than_seconds: floa
     kept for the admin's hour. The records of deliveries not done (or dead, which a replay may
     revive) stay, whatever their age. The message outlives its deliveries because timelines and audits read it.
     """
-    config = settings.OUTBOX
+    config = outbox_settings.OUTBOX
     now = timezone.now()
     days = config["RETENTION_DAYS"] if older_than_days is None else older_than_days
     seconds = config["DONE_RETENTION_SECONDS"] if done_older_than_seconds is None else done_older_than_seconds

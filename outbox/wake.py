@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from common.runtime import runtime
 
+from .conf import outbox_settings
 from .dialects import dialect
 
 logger = logging.getLogger(__name__)
@@ -17,8 +18,8 @@ CHANNEL = "outbox"  # NOTIFY is per database, so test runs on their own database
 
 
 def mode() -> str:
-    """'postgres', 'redis' or 'poll', read from settings.OUTBOX['WAKE'] ('auto' picks by database and broker)."""
-    configured = settings.OUTBOX["WAKE"]
+    """'postgres', 'redis' or 'poll', read from outbox_settings.OUTBOX['WAKE'] ('auto' picks by database and broker)."""
+    configured = outbox_settings.OUTBOX["WAKE"]
     if configured != "auto":
         return configured
     if dialect(connection).notifies_on_commit:

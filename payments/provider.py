@@ -7,11 +7,10 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
-
 from common.money import Money
 
 from .api import PaymentDeclined, PaymentProviderUnavailable
+from .conf import payments_settings
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class ProviderCharge:
 
 
 def _config() -> dict:
-    return settings.PAYMENT_PROVIDER
+    return payments_settings.PAYMENT_PROVIDER
 
 
 def _latency_seconds(spec) -> float:

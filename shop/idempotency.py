@@ -15,13 +15,13 @@ import logging
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from common.errors import Conflict, DomainError
 from orders.api import get_orders_api
 
+from .conf import shop_settings
 from .models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
@@ -59,7 +59,7 @@ def request_fingerprint(*, method: str, path: str, data) -> str:
 
 
 def _lease_end() -> datetime.datetime:
-    return timezone.now() + datetime.timedelta(seconds=settings.IDEMPOTENCY["lease_seconds"])
+    return timezone.now() + datetime.timedelta(seconds=shop_settings.IDEMPOTENCY["lease_seconds"])
 
 
 def idempotency_begin(*, user_id: int, key: str, fingerprint: str) -> tuple[IdempotencyRecord | None, Replay | None]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
+
+from .conf import shop_settings
 
 logger = logging.getLogger("shop.throttling")
 
@@ -25,12 +26,12 @@ class ScopedThrottle(SimpleRateThrottle):
 
     @property
     def cache(self):
-        return caches[settings.API_THROTTLE["cache"]]
+        return caches[shop_settings.API_THROTTLE["cache"]]
 
     def get_rate(self):
-        if not settings.API_THROTTLE["enabled"]:
+        if not shop_settings.API_THROTTLE["enabled"]:
             return None
-        return settings.API_THROTTLE["rates"].get(self.scope)
+        return shop_settings.API_THROTTLE["rates"].get(self.scope)
 
     def allow_request(self, request, view):
         if self.rate is None:

@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import BoundaryTimeout, DomainError, error_json
+from common.errors import BoundaryTimeout, DomainError, ValidationFailed, error_json
 from common.http import correlation_id_of
 from common.parsers import BoundedJSONParser
 from inventory.api import get_inventory_api
@@ -22,6 +22,7 @@ from orders.api import CANCELLED, CONFIRMED, CUSTOMER_REQUEST, Order, OrderNotFo
 
 from . import idempotency
 from .models import Product
+from .selectors import products_by_sku
 from .schema import OrderSchema, error_responses
 from .serializers import (
     AvailabilitySerializer,
@@ -115,7 +116,7 @@ def placed_order_status(order: Order) -> int:
         return status.HTTP_202_ACCEPTED  # payment pending, or a choreographed checkout still under way
     if order.cancel_code == CUSTOMER_REQUEST:
         return status.HTTP_200_OK  # a replay after the customer cancelled it: the order as it is now
-    error_class = DomainError._registry.get(order.cancel_code)
+    error_class = DomainError.for_code(order.cancel_code)
     return error_class.http_status if error_class else status.HTTP_503_SERVICE_UNAVAILABLE
 
 
@@ -171,10 +172,10 @@ class OrderViewSet(viewsets.ViewSet):
     def create(self, request):
         """Place an order. Send an Idempotency-Key header to make retries safe."""
         key = request.headers.get("Idempotency-Key")
-        serializer = OrderCreateSerializer(data=request.data, context={})
+        serializer = OrderCreateSerializer(data=request.data)
         if key is None:
             serializer.is_valid(raise_exception=True)
-            return placed_response(request, self._place(request, serializer))
+            return placed_response(request, self._place(request, serializer.validated_data))
         if not idempotency.KEY_PATTERN.fullmatch(key):
             raise ValidationError({"Idempotency-Key": [
                 f"Must be 1 to {idempotency.MAX_KEY_LENGTH} printable ASCII characters without spaces."]})
@@ -189,8 +190,11 @@ class OrderViewSet(viewsets.ViewSet):
             idempotency.idempotency_abandon(record=record)  # refused input places nothing: the key stays free
             raise ValidationError(serializer.errors)
         try:
-            order = self._place(request, serializer)
+            order = self._place(request, serializer.validated_data)
             response = placed_response(request, order)
+        except ValidationError:
+            idempotency.idempotency_abandon(record=record)  # refused by a rule: nothing placed, the key stays free
+            raise
         except BaseException as error:
             idempotency.idempotency_settle_after_failure(record=record, far_side_may_act=isinstance(error, BoundaryTimeout))
             raise
@@ -198,20 +202,22 @@ class OrderViewSet(viewsets.ViewSet):
                                          order_id=order.order_id)
         return response
 
-    def _place(self, request, serializer) -> Order:
-        products = serializer.context["products"]
-        lines = [
-            PricedLine(
-                sku=line["sku"], name=products[line["sku"]].name, quantity=line["quantity"],
-                unit_price=products[line["sku"]].price,
+    def _place(self, request, data: dict) -> Order:
+        """Price the lines from the catalog and place the order; orders checks the rules of its lines."""
+        products = products_by_sku(line["sku"] for line in data["lines"])
+        unknown = [{"sku": [f"Unknown or inactive product {line['sku']!r}."]} if line["sku"] not in products else {}
+                   for line in data["lines"]]
+        if any(unknown):
+            raise ValidationError({"lines": unknown})
+        lines = [PricedLine(sku=line["sku"], name=products[line["sku"]].name, quantity=line["quantity"],
+                            unit_price=products[line["sku"]].price) for line in data["lines"]]
+        try:
+            return get_orders_api().place_order(
+                customer_id=request.user.pk, email=request.user.email or f"{request.user.username}@example.com",
+                lines=lines, payment_token=data["payment_token"], shipping_address=data["shipping_address"],
             )
-            for line in serializer.validated_data["lines"]
-        ]
-        return get_orders_api().place_order(
-            customer_id=request.user.pk, email=request.user.email or f"{request.user.username}@example.com",
-            lines=lines, payment_token=serializer.validated_data["payment_token"],
-            shipping_address=serializer.validated_data["shipping_address"],
-        )
+        except ValidationFailed as refused:  # a rule of orders: a field-level 400 like any other refused input
+            raise ValidationError({refused.details.get("field", "lines"): [refused.message]}) from refused
 
     @extend_schema(responses={200: OrderSerializer, **error_responses(401, 404)})
     def retrieve(self, request, pk=None):

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from inventory.api import get_inventory_api
 from orders.api import PricedLine
 from common.money import Money
+from tests.helpers import deliver_outbox  # noqa: F401  (the one in-process relay driver; imported from here too)
 
 CATALOG = {
     # sku: (name, price, stock)
@@ -108,26 +109,6 @@ def place_order_via_api(user, sku: str, quantity: int) -> dict:
     return response.json()
 
 
-def deliver_outbox(*, rounds: int = 50) -> int:
-    """Relay and handle every due message in this process, as the relay and a worker would; deliveries run."""
-    from outbox.delivery import deliver_batch
-    from outbox.relay import claim, fan_out
-
-    total = 0
-    for _ in range(rounds):
-        _, in_flight = fan_out(batch=1000)
-        work = in_flight + claim(batch=1000)
-        if not work:
-            break
-        by_subscriber: dict[str, list[int]] = {}
-        for delivery_id, subscriber in work:
-            by_subscriber.setdefault(subscriber, []).append(delivery_id)
-        for subscriber, ids in by_subscriber.items():
-            deliver_batch(subscriber, ids)
-        total += len(work)
-    return total
-
-
 @pytest.fixture(autouse=True)
 def fresh_resilience_state():
     """Every test starts with closed breakers, no pinned states, new clients and re-read fault rules."""
@@ -150,7 +131,7 @@ REMOTE_TRANSPORT = os.environ.get("SHOP_TEST_TRANSPORT", "")
 # database of the run: the same on either database. scripts/test sets SHOP_TEST_REPEAT_PASS=1 on its
 # SQLite pass, which skips them (they ran in the PostgreSQL pass) to keep CI well under 20 minutes.
 ONCE_PER_RUN = (
-    "tests/test_bench.py", "tests/browser/", "tests/topology/", "tests/security/test_schema_fuzz.py",
+    "tests/bench/", "tests/browser/", "tests/topology/", "tests/security/test_schema_fuzz.py",
     "tests/security/test_service_tokens.py", "tests/contracts/test_split_profile.py",
     "tests/common/test_serve_context.py",
 )

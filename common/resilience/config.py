@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
-from django.conf import settings
 
 from common.runtime import runtime
+
+from ..conf import common_settings
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,14 @@ def _merge(policy: Policy, overrides: dict) -> Policy:
     return replace(policy, **changes)
 
 
+def check_overrides(overrides: dict) -> None:
+    """Raise ValueError or TypeError naming the key when `overrides` holds one no policy has."""
+    _merge(Policy(), overrides)
+
+
 def policy_for(boundary: str, operation: str) -> Policy:
     """The policy of one operation: defaults, then the boundary's settings, then the operation's."""
-    config = getattr(settings, "RESILIENCE", {})
+    config = common_settings.RESILIENCE
     policy = _merge(Policy(), config.get("defaults", {}))
     boundary_config = config.get("boundaries", {}).get(boundary, {})
     policy = _merge(policy, boundary_config)

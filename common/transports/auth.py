@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hmac
 
-from django.conf import settings
+from ..conf import common_settings
+
 
 HEADER = "Authorization"  # "Bearer <token>"
 METADATA_KEY = "authorization"  # the same, as gRPC metadata
@@ -17,7 +18,7 @@ def bearer(token: str) -> str:
 def is_authorised(context: str, presented: str | None) -> bool:
     """Whether `presented` ("Bearer <token>", the scheme in any case: RFC 7235) is the token of `context`,
     compared in constant time; a context with no token refuses all."""
-    expected = settings.INTERNAL_SERVICE_TOKENS.get(context) or ""
+    expected = common_settings.INTERNAL_SERVICE_TOKENS.get(context) or ""
     if not expected or not presented:
         return False
     scheme, _, token = presented.strip().partition(" ")

@@ -68,7 +68,7 @@ class GrpcClient:
     """Calls one context's gRPC service; a DomainError comes back as itself, anything else as Boundary*."""
 
     def __init__(self, boundary: str, stub_class, *, target: str, timeout: float = 2.0, token: str = "",
-                 tls: dict | None = None, **_ignored):
+                 tls: dict | None = None):
         self.boundary = boundary
         self.timeout = float(timeout)
         self.stub = stub_class(channel_for(target, tls))

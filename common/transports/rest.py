@@ -209,7 +209,7 @@ class RestClient:
     """Calls one context's internal REST API; answers come back as DTOs, failures as exceptions."""
 
     def __init__(self, boundary: str, protocol: type, operations: Sequence[Operation], *, target: str,
-                 timeout: float = 2.0, token: str = "", pool_size: int = 10, **_ignored):
+                 timeout: float = 2.0, token: str = "", pool_size: int = 10):
         self.boundary = boundary
         self.protocol = protocol
         self.operations = {operation.name: operation for operation in operations}

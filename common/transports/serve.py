@@ -19,6 +19,7 @@ from gunicorn.app.base import BaseApplication
 
 from common.health import healthz
 
+from ..conf import common_settings
 from .auth import token_problem
 from .grpc import build_server
 
@@ -44,7 +45,7 @@ def internal_wsgi_application(context: str):
 def start_grpc(context: str, address: str, *, reuse_port: bool = False, threads: int = 8):
     """Start the context's gRPC server (its servicers, health, reflection; TLS when configured)."""
     register = import_string(f"{context}.transports.grpc.servicer.register")
-    tls = settings.INTERNAL_GRPC_TLS if settings.INTERNAL_GRPC_TLS.get("cert") else None
+    tls = common_settings.INTERNAL_GRPC_TLS if common_settings.INTERNAL_GRPC_TLS["cert"] else None
     server, port = build_server(context, address, register, tls=tls, reuse_port=reuse_port, threads=threads)
     host = address.rsplit(":", 1)[0]
     logger.warning("%s: gRPC listening on %s:%s (%s)", context, host, port, "TLS" if tls else "plaintext")
@@ -69,8 +70,8 @@ class GunicornServer(BaseApplication):
 
 def serve(context: str, *, http: str | None, grpc_address: str | None, workers: int = 1, threads: int = 8):
     """Serve one context until SIGTERM or Ctrl-C; with STRONG_SERVICE_TOKENS, only behind a strong token."""
-    problem = token_problem(context, settings.INTERNAL_SERVICE_TOKENS.get(context))
-    if settings.STRONG_SERVICE_TOKENS and problem:
+    problem = token_problem(context, common_settings.INTERNAL_SERVICE_TOKENS.get(context))
+    if common_settings.STRONG_SERVICE_TOKENS and problem:
         raise ImproperlyConfigured(f"refusing to serve {context}: {problem}")
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # Commands are sent by name; eager mode runs them here only if this process knows the tasks.

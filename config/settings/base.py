@@ -4,17 +4,25 @@ from pathlib import Path
 
 import dj_database_url
 
+from common.conf import common_settings
+from common.conf import env_bool as parse_bool
+from inventory.conf import inventory_settings
+from orders.conf import orders_settings
+from outbox.conf import outbox_settings
+from payments.conf import payments_settings
+from shop.conf import shop_settings
+
+from . import environment  # noqa: F401  (declares the environment variables read below)
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite file, broker folders and logs live here
 
 
 def env_bool(name: str, default: bool) -> bool:
-    """Read a boolean environment variable ("1", "true", "yes", "on" are true)."""
+    """Read a boolean environment variable ("1", "true", "yes", "on" are true, as for every declared setting)."""
     value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return default if value is None else parse_bool(value)
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
@@ -128,28 +136,18 @@ SPECTACULAR_SETTINGS = {
 
 # --- The edges: body limits, rate limits, correlation ids (docs/edges.md) -----------------------
 # JSON bodies beyond these answer 413 (size) or 400 (depth), never a 500. An order of 50 lines is ~5 KB.
-JSON_LIMITS = {"max_bytes": int(os.environ.get("API_JSON_MAX_BYTES", str(64 * 1024))), "max_depth": 10}
-INTERNAL_JSON_LIMITS = {"max_bytes": int(os.environ.get("INTERNAL_JSON_MAX_BYTES", str(256 * 1024))), "max_depth": 10}
+JSON_LIMITS = common_settings.from_env("JSON_LIMITS")  # common/conf.py
+INTERNAL_JSON_LIMITS = common_settings.from_env("INTERNAL_JSON_LIMITS")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # form bodies (admin, browsable API login)
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "common.parsers.BoundedJSONParser",
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
-# Rates per scope (shop/throttling.py): "<n>/<sec|min|hour|day>"; the suffix says whom a scope counts.
-# API_THROTTLE=off turns them off (load tests, benchmarks). Counts live in the "throttle" cache:
-# THROTTLE_CACHE_URL (redis://...) makes every web process count together; unset, each counts alone.
-API_THROTTLE = {
-    "enabled": env_bool("API_THROTTLE", True),
-    "cache": "throttle",
-    "rates": {
-        "auth_ip": os.environ.get("THROTTLE_AUTH_IP", "20/min"),  # token requests per client address
-        "auth_username": os.environ.get("THROTTLE_AUTH_USERNAME", "10/min"),  # per account tried
-        "order_user": os.environ.get("THROTTLE_ORDER_USER", "20/min"),  # orders placed per customer
-        "order_ip": os.environ.get("THROTTLE_ORDER_IP", "60/min"),
-        "cancel_user": os.environ.get("THROTTLE_CANCEL_USER", "20/min"),
-    },
-}
+# Rate limits per scope (shop/throttling.py; shop/conf.py declares the scopes, rates and their environment
+# variables). Counts live in the "throttle" cache: THROTTLE_CACHE_URL (redis://...) makes every web process
+# count together; unset, each counts alone.
+API_THROTTLE = shop_settings.from_env("API_THROTTLE")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "throttle": (
@@ -159,9 +157,7 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
     ),
 }
-# Idempotency-Key claims: a request owns its key this long (longer than any request may run); a key whose
-# request died is then bound to the order it created, or released (shop/idempotency.py).
-IDEMPOTENCY = {"lease_seconds": float(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "60"))}
+IDEMPOTENCY = shop_settings.from_env("IDEMPOTENCY")  # Idempotency-Key claims: their lease (shop/conf.py)
 # First, so the outbox's middleware and every error answer share the request's correlation id.
 MIDDLEWARE.insert(0, "common.http.CorrelationIdMiddleware")
 
@@ -188,35 +184,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 
 # --- Outbox: events and commands delivered reliably (see README "Events") -----------------------
-OUTBOX = {
-    "BATCH_SIZE": int(os.environ.get("OUTBOX_BATCH_SIZE", "500")),  # messages (and deliveries) per relay cycle
-    "TASK_BATCH": int(os.environ.get("OUTBOX_TASK_BATCH", "100")),  # deliveries per Celery message
-    # An in-flight delivery whose worker never finished is handed out again after this (the inbox dedupes).
-    # A Celery message (TASK_BATCH deliveries) must finish well within it.
-    "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "60")),
-    # A delivery handed to the broker but not started by a worker within this is sent again, unless its
-    # queue still holds messages (a backlog, not a loss): a message lost with the broker returns in seconds.
-    "HANDOFF_SECONDS": float(os.environ.get("OUTBOX_HANDOFF_SECONDS", "10")),
-    # A delivery whose handler waits for an earlier message (NotYetKnown) is tried again without spending an
-    # attempt, every few seconds (at most WAIT_MAX_DELAY_SECONDS apart), until the message is this old.
-    "WAIT_SECONDS": float(os.environ.get("OUTBOX_WAIT_SECONDS", "1800")),
-    "WAIT_MAX_DELAY_SECONDS": float(os.environ.get("OUTBOX_WAIT_MAX_DELAY_SECONDS", "5")),
-    # PostgreSQL: a handler's transaction (effects, inbox row, done mark) commits without waiting for the WAL
-    # flush; a crash of the database server itself then only makes the last deliveries run again.
-    "SYNCHRONOUS_HANDLER_COMMIT": env_bool("OUTBOX_SYNCHRONOUS_HANDLER_COMMIT", False),
-    "POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "1")),  # the relay's cycle when nothing wakes it
-    "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),  # then the delivery is dead-lettered
-    "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "2")),  # doubled per attempt
-    "RETRY_MAX_SECONDS": 600.0,
-    # Retention (outbox/retention.py): done deliveries and their inbox records go after DONE_RETENTION_SECONDS
-    # (a duplicate can no longer arrive once a delivery is done); fully delivered messages, which order
-    # timelines read, after RETENTION_DAYS; at most PRUNE_LIMIT rows of each per run (every 5 minutes).
-    "RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "1")),
-    "DONE_RETENTION_SECONDS": float(os.environ.get("OUTBOX_DONE_RETENTION_SECONDS", "3600")),
-    "PRUNE_LIMIT": int(os.environ.get("OUTBOX_PRUNE_LIMIT", "100000")),
-    "QUEUE_PREFIX": "",  # each context's handlers run on the Celery queue "<prefix><context>"
-    "WAKE": os.environ.get("OUTBOX_WAKE", "auto"),  # postgres (LISTEN/NOTIFY) | redis (pub/sub) | poll
-}
+OUTBOX = outbox_settings.from_env("OUTBOX")  # its keys, defaults and environment variables: outbox/conf.py
 MIDDLEWARE.append("outbox.middleware.MessageContextMiddleware")  # correlation id per request
 # Redis redelivers an unacknowledged message only after this; no countdown/ETA may exceed it (it would
 # run twice). Retries of deliveries wait in the database (next_attempt_at), never in the broker.
@@ -241,10 +209,6 @@ if CELERY_BROKER_URL.startswith(("amqp://", "pyamqp://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_DB_REUSE_MAX = 1000  # else Celery's Django fixup closes the connection around every task
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
-CELERY_BEAT_SCHEDULE = {
-    "outbox-relay-safety-net": {"task": "outbox.relay", "schedule": 30.0},
-    "outbox-prune": {"task": "outbox.prune", "schedule": 300.0},
-}
 
 # --- Boundaries between contexts: transports, targets, service auth (README "Transports") -----
 # Per boundary: the transport carrying calls into that context ("local", "rest" or "grpc") and,
@@ -271,10 +235,7 @@ BOUNDARIES = _boundaries(
 STRONG_SERVICE_TOKENS = False  # production: serve_context refuses unset, development or short tokens
 # serve_context: gRPC server TLS (with GRPC_TLS_CLIENT_CA, clients must present a certificate: mTLS),
 # and the lean middleware its internal endpoints run with (no sessions, CSRF or users: callers are services).
-INTERNAL_GRPC_TLS = {
-    "cert": os.environ.get("GRPC_TLS_SERVER_CERT"), "key": os.environ.get("GRPC_TLS_SERVER_KEY"),
-    "client_ca": os.environ.get("GRPC_TLS_CLIENT_CA"),
-}
+INTERNAL_GRPC_TLS = common_settings.from_env("INTERNAL_GRPC_TLS")
 INTERNAL_MIDDLEWARE = ["common.http.CorrelationIdMiddleware", "django.middleware.security.SecurityMiddleware"]
 
 # --- Resilience: the policy layer around every boundary call ----------------------------------
@@ -337,49 +298,30 @@ if os.environ.get("RESILIENCE_PROFILE") == "naive":
         "timeout": None, "per_try_timeout": None, "breaker": {"enabled": False}}
     RESILIENCE["boundaries"]["payments"]["breaker"] = {"enabled": False}
 
-# The checkout (orders/saga.py; both modes run the same saga): seconds a step may take before the
-# saga counts as stuck, the ONE give-up timeout of both modes (seconds after the order was placed
-# during which a charge that cannot be made is retried; then the checkout is undone), and the
-# backoff between tries. The sweeper below sends ResumeCheckout through the outbox for every saga
-# whose retry is due or whose runner died.
-CHECKOUT_SAGA = {
-    "step_deadline": float(os.environ.get("CHECKOUT_SAGA_STEP_DEADLINE", "30")),
-    "give_up_after": float(os.environ.get("CHECKOUT_GIVE_UP_AFTER",
-                                          os.environ.get("CHECKOUT_SAGA_CHARGE_WINDOW", "600"))),
-    "backoff_initial": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_INITIAL", "1")),
-    "backoff_max": float(os.environ.get("CHECKOUT_SAGA_BACKOFF_MAX", "60")),
-}
-CELERY_BEAT_SCHEDULE["resume-stuck-sagas"] = {
-    "task": "orders.resume_stuck_sagas", "schedule": float(os.environ.get("CHECKOUT_SWEEP_SECONDS", "2"))}
-# How the checkout runs: "orchestrated" (the saga runs every step in the placing call) or
-# "choreographed" (one step each time the previous step's event arrives). Read when an order is
-# placed and stored on it, so orders in flight finish the way they started.
-CHECKOUT_MODE = os.environ.get("CHECKOUT_MODE", "orchestrated")
+# The checkout (orders/saga.py, docs/checkout.md): its mode, its saga's deadlines and backoff, the sweeper's
+# period (the beat schedule below); every key, default and environment variable is declared in orders/conf.py.
+CHECKOUT_MODE = orders_settings.from_env("CHECKOUT_MODE")
+CHECKOUT_SAGA = orders_settings.from_env("CHECKOUT_SAGA")
+CHECKOUT_SWEEP_SECONDS = orders_settings.from_env("CHECKOUT_SWEEP_SECONDS")
 
 # --- The simulated payment provider ----------------------------------------------------------
-PAYMENT_PROVIDER = {
-    # Test tokens, as Stripe publishes them: these are charged; the decline_tokens are declined with
-    # the reason given; any other token is declined as "invalid_token" (no such card).
-    "test_tokens": ["tok_visa", "tok_visa_debit", "tok_mastercard", "tok_amex"],
-    "decline_tokens": {"tok_declined": "card_declined", "tok_insufficient_funds": "insufficient_funds"},
-    # Charges above this amount are declined (a fraud rule); None disables it.
-    "decline_over_amount": "5000.00",
-    # Milliseconds per call: a number, or "lo-hi" for a uniform random latency (Scenario 1 uses 5000-10000).
-    "latency_ms": os.environ.get("PAYMENT_LATENCY_MS", "0"),
-    "failure_rate": float(os.environ.get("PAYMENT_FAILURE_RATE", "0")),
-}
+PAYMENT_PROVIDER = payments_settings.from_env("PAYMENT_PROVIDER")  # payments/conf.py
 
 # --- Orders ----------------------------------------------------------------------------------
-ORDER_MAX_LINES = 50
-ORDER_MAX_QUANTITY = 1000
+ORDER_MAX_LINES = orders_settings.from_env("ORDER_MAX_LINES")  # orders/conf.py
+ORDER_MAX_QUANTITY = orders_settings.from_env("ORDER_MAX_QUANTITY")
 
 # --- Inventory -------------------------------------------------------------------------------
-STOCK_LOW_THRESHOLD = 5
-# A reservation not turned into a sale (paid) within this many seconds is released by the beat task
-# below and its owner told (inventory.ReservationExpired); a checkout still running renews it.
-RESERVATION_HOLD_SECONDS = float(os.environ.get("RESERVATION_HOLD_SECONDS", "900"))
-CELERY_BEAT_SCHEDULE["release-expired-reservations"] = {
-    "task": "inventory.release_expired_reservations", "schedule": 60.0}
+STOCK_LOW_THRESHOLD = inventory_settings.from_env("STOCK_LOW_THRESHOLD")  # inventory/conf.py
+RESERVATION_HOLD_SECONDS = inventory_settings.from_env("RESERVATION_HOLD_SECONDS")
+
+# --- Periodic tasks: the one beat schedule (the test profile runs none) -------------------------
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay-safety-net": {"task": "outbox.relay", "schedule": 30.0},  # the relay's safety net
+    "outbox-prune": {"task": "outbox.prune", "schedule": 300.0},  # retention (outbox/retention.py)
+    "resume-stuck-sagas": {"task": "orders.resume_stuck_sagas", "schedule": CHECKOUT_SWEEP_SECONDS},
+    "release-expired-reservations": {"task": "inventory.release_expired_reservations", "schedule": 60.0},
+}
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "shop@example.com"

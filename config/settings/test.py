@@ -1,8 +1,11 @@
 """Test profile: locmem email, fast hashing; DATABASE_URL and CELERY_BROKER_URL choose the servers."""
 import os
 
+from outbox.conf import outbox_settings
+from shop.conf import shop_settings
+
 from .base import *  # noqa: F401,F403
-from .base import API_THROTTLE, DATABASES, VAR_DIR, env_bool
+from .base import DATABASES, VAR_DIR
 
 DEBUG = False
 SECRET_KEY = "test-secret-key"
@@ -17,15 +20,10 @@ elif not CELERY_BROKER_URL.startswith("amqp://"):  # RabbitMQ keeps base.py's (p
 # A queue of this run's own, so workers started by tests never take another run's messages.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", f"shop-test-{os.getpid()}")
 # Each context's queue is this run's too; short leases and backoffs so crash tests recover in seconds.
-OUTBOX = {
-    **OUTBOX,  # noqa: F405
-    "QUEUE_PREFIX": f"{CELERY_TASK_DEFAULT_QUEUE}.",
-    "LEASE_SECONDS": float(os.environ.get("OUTBOX_LEASE_SECONDS", "5")),
-    "HANDOFF_SECONDS": float(os.environ.get("OUTBOX_HANDOFF_SECONDS", "2")),
-    "POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "0.5")),
-    "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "3")),
-    "RETRY_BASE_SECONDS": float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "0.2")),
-}
+OUTBOX = outbox_settings.from_env("OUTBOX", default={
+    "QUEUE_PREFIX": f"{CELERY_TASK_DEFAULT_QUEUE}.", "LEASE_SECONDS": 5.0, "HANDOFF_SECONDS": 2.0, "POLL_SECONDS": 0.5,
+    "MAX_ATTEMPTS": 3, "RETRY_BASE_SECONDS": 0.2,
+})
 CELERY_BEAT_SCHEDULE = {}
 # A subscriber added without touching the publisher (loyalty points), and probes for the delivery tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.loyalty"]  # noqa: F405
@@ -37,4 +35,4 @@ else:
     # One test database per run, so two checkouts can run their suites at once on one server.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 # Rate limits off (suites place many orders per customer); tests/security turns them on to test them.
-API_THROTTLE = {**API_THROTTLE, "enabled": env_bool("API_THROTTLE", False)}
+API_THROTTLE = shop_settings.from_env("API_THROTTLE", default={"enabled": False})

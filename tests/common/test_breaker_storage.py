@@ -11,7 +11,6 @@ from django.test import override_settings
 
 from common.resilience.breaker import Breaker, BreakerOpen, forget_breakers
 from common.resilience.config import BreakerPolicy
-from common.resilience.storage import _RedisDown
 from tests.processes import ROOT, own_redis_server
 
 POLICY = BreakerPolicy(minimum_number_of_calls=2, failure_rate_threshold=50, wait_duration_in_open_state=60)
@@ -31,13 +30,6 @@ print(breaker.state)
 def redis_storage(url: str, namespace: str) -> dict:
     return {"breaker_storage": {"backend": "redis", "url": url, "namespace": namespace,
                                 "state_cache_seconds": 0, "down_retry_seconds": 5}}
-
-
-@pytest.fixture(autouse=True)
-def redis_up_again():
-    _RedisDown.until = 0.0
-    yield
-    _RedisDown.until = 0.0
 
 
 def test_a_breaker_opened_in_one_process_is_open_in_another():

@@ -34,14 +34,14 @@ import orders.api, payments.api, shipping.api, shop.idempotency  # noqa: E401,F4
 
 TOKEN = "dev-inventory-service-token"
 ORDER_ID = "0b8c6f59-1e0b-4b8e-a9f3-8c3a3f7e4d21"
-EVERY_DOMAIN_ERROR = [DomainError, *DomainError._registry.values()]
+EVERY_DOMAIN_ERROR = DomainError.every_class()
 
 
 class RaisingInventory:
     """An inventory whose reserve_items raises the domain error named by the order id."""
 
     def reserve_items(self, *, order_id, lines):
-        error_class = DomainError._registry.get(order_id, DomainError)
+        error_class = DomainError.for_code(order_id) or DomainError
         raise error_class(f"{order_id} happened", sku="MUG", requested=2, note="déjà vu")
 
     def release_items(self, *, order_id):

@@ -1,6 +1,7 @@
 """One end-to-end suite, run with CHECKOUT_MODE orchestrated and choreographed, with the checkout's calls to
 inventory, payments and shipping in-process, over REST and over gRPC: the same outcomes for the same inputs."""
 import uuid
+from functools import partial
 
 import pytest
 from django.core import mail
@@ -11,6 +12,7 @@ from orders.api import get_orders_api
 from orders.models import Order
 from payments.models import Payment
 from shipping.models import Shipment
+from tests import helpers
 from tests.conftest import order_body, priced, stock_of
 from tests.e2e.settle import settle
 from tests.servers import remote_boundaries
@@ -58,9 +60,7 @@ def outage(settings):
     return set_down
 
 
-def place(*lines, token="tok_visa"):
-    return get_orders_api().place_order(customer_id=7, email="e2e@example.com", lines=list(lines),
-                                        payment_token=token, shipping_address="2 Lane")
+place = partial(helpers.place, customer_id=7, email="e2e@example.com", shipping_address="2 Lane")
 
 
 def final(order_id):

@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from inventory.models import Reservation
 from inventory.tasks import release_expired_reservations
-from orders.api import get_orders_api
 from orders.models import CheckoutSaga, Order
 from outbox.models import OutboxEvent
 from payments.models import Payment
 from tests.conftest import priced, stock_of
+from tests.helpers import place
 from tests.orders.due import deliver, resume_due
 
 pytestmark = [pytest.mark.django_db, pytest.mark.in_process_only]
@@ -31,11 +31,6 @@ def payments_down(settings):
     return set_down
 
 
-def place(sku="MUG", quantity=2):
-    return get_orders_api().place_order(customer_id=1, email="c@example.com", lines=[priced(sku, quantity)],
-                                        payment_token="tok_visa", shipping_address="1 Road")
-
-
 def age_holds(seconds=1):
     Reservation.objects.update(held_until=timezone.now() - timedelta(seconds=seconds))
 
@@ -43,7 +38,7 @@ def age_holds(seconds=1):
 def test_a_reservation_not_sold_in_time_is_released_and_its_checkout_undone(settings, catalog, payments_down):
     settings.RESERVATION_HOLD_SECONDS = 30
     payments_down()
-    order = place()
+    order = place(priced("MUG", 2))
     assert Order.objects.get(pk=order.order_id).status == "payment_pending"
     held = Reservation.objects.get(order_id=order.order_id).held_until
     assert timedelta(seconds=25) < held - timezone.now() <= timedelta(seconds=30)
@@ -63,7 +58,7 @@ def test_a_reservation_not_sold_in_time_is_released_and_its_checkout_undone(sett
 def test_a_running_checkout_renews_its_hold_when_it_retries(settings, catalog, payments_down):
     settings.RESERVATION_HOLD_SECONDS = 30
     payments_down()
-    order = place()
+    order = place(priced("MUG", 2))
     age_holds(-5)  # 5 s left
     resume_due(order.order_id)  # the charge is retried (payments still down): the hold is renewed first
     assert Reservation.objects.get(order_id=order.order_id).held_until - timezone.now() > timedelta(seconds=25)
@@ -72,7 +67,7 @@ def test_a_running_checkout_renews_its_hold_when_it_retries(settings, catalog, p
 
 def test_a_paid_orders_reservation_is_held_until_it_ships(settings, catalog):
     settings.RESERVATION_HOLD_SECONDS = 30
-    order = place()  # the charge's step asked inventory to keep the stock: no event needed to reach it
+    order = place(priced("MUG", 2))  # the charge's step asked inventory to keep the stock: no event needed
     assert Reservation.objects.get(order_id=order.order_id).held_until is None
     Reservation.objects.update(updated_at=timezone.now() - timedelta(days=1))
     assert release_expired_reservations.apply().get() == 0

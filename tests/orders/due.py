@@ -1,13 +1,13 @@
 """Skip a checkout's wait: make its retry due, then let the sweeper and the outbox run it (as beat and a worker would).
 
-Orders' handlers run the saga after their delivery commits; in a test's transaction nothing commits, so
-deliver() runs those callbacks itself (in a transactional test they have run at the commit already)."""
-from django.test import TestCase
+deliver() is the one in-process relay driver (tests/helpers.py), under the name these tests call it by."""
 from django.utils import timezone
 
 from orders.models import CheckoutSaga
 from orders.tasks import resume_stuck_sagas
-from tests.conftest import deliver_outbox
+from tests.helpers import deliver_outbox
+
+deliver = deliver_outbox
 
 
 def resume_due(order_id: str | None = None) -> int:
@@ -19,9 +19,3 @@ def resume_due(order_id: str | None = None) -> int:
     sent = resume_stuck_sagas.apply().get()
     deliver()
     return sent
-
-
-def deliver() -> int:
-    """deliver_outbox(), and what the handlers left to run after their commit (a test's transaction never commits)."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        return deliver_outbox()

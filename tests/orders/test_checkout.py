@@ -9,15 +9,9 @@ from outbox.models import OutboxEvent
 from payments.models import Payment
 from shipping.models import Shipment
 from tests.conftest import deliver_outbox, priced, stock_of
+from tests.helpers import place
 
 pytestmark = pytest.mark.django_db
-
-
-def place(*lines, token="tok_visa", customer_id=1):
-    return get_orders_api().place_order(
-        customer_id=customer_id, email="c@example.com", lines=list(lines), payment_token=token,
-        shipping_address="1 Road",
-    )
 
 
 def test_happy_path_reserves_charges_ships_and_confirms(catalog):

@@ -8,19 +8,15 @@ from orders.api import get_orders_api
 from orders.models import CheckoutSaga, Order
 from payments.models import Payment
 from tests.conftest import priced, stock_of
+from tests.helpers import place
 from tests.orders.due import resume_due
 
 pytestmark = pytest.mark.django_db
 migration = importlib.import_module("orders.migrations.0006_a_saga_for_every_open_order")
 
 
-def place(token="tok_visa"):
-    return get_orders_api().place_order(customer_id=1, email="c@example.com", lines=[priced("MUG", 2)],
-                                        payment_token=token, shipping_address="1 Road")
-
-
 def test_an_open_order_without_a_saga_gets_one_and_is_finished(catalog):
-    order = place()  # paid, shipped and confirmed; then made to look like an old choreographed order, paid only
+    order = place(priced("MUG", 2))  # paid, shipped and confirmed; then made to look like an old choreographed order, paid only
     CheckoutSaga.objects.filter(pk=order.order_id).delete()
     Order.objects.filter(pk=order.order_id).update(status="paid")
     migration.give_open_orders_a_saga(apps, None)
@@ -32,7 +28,7 @@ def test_an_open_order_without_a_saga_gets_one_and_is_finished(catalog):
 
 
 def test_a_confirmed_order_without_a_saga_is_cancelled_through_the_compensation(catalog):
-    order = place()
+    order = place(priced("MUG", 2))
     CheckoutSaga.objects.filter(pk=order.order_id).delete()
     cancelled = get_orders_api().cancel_order(order_id=order.order_id, reason="changed my mind")
     assert (cancelled.status, cancelled.cancel_code) == ("cancelled", "customer_request")

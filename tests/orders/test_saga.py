@@ -12,16 +12,12 @@ from orders.saga import sagas_stuck
 from payments.models import Payment
 from shipping.models import Shipment
 from tests.conftest import on_postgres, priced, stock_of
+from tests.helpers import place
 from tests.orders.due import deliver, resume_due
 
 # Faults are FaultRule rows (tests/orders/conftest.py), so these run with the checkout in this process and,
 # in scripts/test's REST and gRPC passes, with it served by orders' own process.
 pytestmark = pytest.mark.django_db
-
-
-def place(*lines, token="tok_visa"):
-    return get_orders_api().place_order(customer_id=1, email="c@example.com", lines=list(lines),
-                                        payment_token=token, shipping_address="1 Road")
 
 
 def log_of(order_id):
