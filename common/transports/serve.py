@@ -22,7 +22,7 @@ from common.health import healthz
 from .auth import token_problem
 from .grpc import build_server
 
-SERVABLE = ("inventory", "orders", "payments", "shipping")
+SERVABLE = ("inventory", "orders", "payments", "shipping", "reviews")
 logger = logging.getLogger("serve_context")
 
 
