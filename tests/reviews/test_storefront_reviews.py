@@ -1,4 +1,6 @@
 """Reviews on the storefront: posting one, the product page showing them, and the page without them when reviews is down."""
+import io
+
 import pytest
 from django.core.cache import caches
 from rest_framework.test import APIClient
@@ -81,3 +83,14 @@ def test_with_the_reviews_breaker_open_the_page_answers_without_reviews_and_stil
     assert [p["sku"] for p in APIClient().get("/api/products/").json()["recommended"]] == ["MUG"]
     refused = api.post("/api/products/TEE/reviews/", {"rating": 4}, format="json")
     assert refused.status_code == 503 and set(refused.json()) == {"code", "detail", "details", "correlation_id"}
+
+
+def test_the_demo_data_has_reviews_and_the_home_list_recommends_from_them(db):
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", stdout=io.StringIO())  # safe to run again
+    deliver_outbox()
+    listing = APIClient().get("/api/products/").json()
+    assert [p["sku"] for p in listing["recommended"]] == ["BOOK-003", "SOCK-004", "MUG-001"]
+    assert APIClient().get("/api/products/BOOK-003/").json()["reviews"]["count"] == 2
