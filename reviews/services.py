@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from common.errors import check_range, ValidationFailed
+from common.errors import ValidationFailed, check_range
 from outbox.api import publish
 
 from .api import RATING_MAX, RATING_MIN, TEXT_MAX, ReviewAlreadyPosted, ReviewPosted
@@ -13,16 +13,21 @@ SKU_MAX = 64
 CUSTOMER_ID_MAX = 2**63 - 1
 
 
+def sku_check(*, sku: str) -> None:
+    """Refuse a sku no product can have, before it reaches a query (PostgreSQL refuses NUL characters)."""
+    if not sku or len(sku) > SKU_MAX or "\x00" in sku:
+        raise ValidationFailed(f"sku must be 1 to {SKU_MAX} characters, none of them NUL", field="sku")
+
+
 def review_create(*, sku: str, customer_id: int, rating: int, text: str) -> Review:
     """Record one customer's review of a product; a second one by the same customer is refused."""
-    if not sku or len(sku) > SKU_MAX:
-        raise ValidationFailed(f"sku must be 1 to {SKU_MAX} characters", field="sku")
+    sku_check(sku=sku)
     check_range(customer_id, field="customer_id", low=1, high=CUSTOMER_ID_MAX)
     check_range(rating, field="rating", low=RATING_MIN, high=RATING_MAX)
     if len(text) > TEXT_MAX:
         raise ValidationFailed(f"text must be at most {TEXT_MAX} characters", field="text")
-    if "\x00" in text or "\x00" in sku:
-        raise ValidationFailed("NUL characters are not allowed", field="text")  # PostgreSQL text refuses them
+    if "\x00" in text:
+        raise ValidationFailed("text must not contain NUL characters", field="text")  # PostgreSQL text refuses them
     try:
         with transaction.atomic():
             review = Review.objects.create(sku=sku, customer_id=customer_id, rating=rating, text=text)

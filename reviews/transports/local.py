@@ -12,6 +12,7 @@ class LocalReviewsApi:
     """ReviewsApi in the caller's process."""
 
     def product_reviews(self, *, sku: str, limit: int) -> ProductReviews:
+        services.sku_check(sku=sku)
         check_range(limit, field="limit", low=0, high=PAGE_MAX)
         count, rating_sum = selectors.product_review_summary(sku=sku)
         newest = selectors.product_reviews_newest(sku=sku, limit=limit) if limit else []

@@ -94,3 +94,14 @@ def test_the_demo_data_has_reviews_and_the_home_list_recommends_from_them(db):
     listing = APIClient().get("/api/products/").json()
     assert [p["sku"] for p in listing["recommended"]] == ["BOOK-003", "SOCK-004", "MUG-001"]
     assert APIClient().get("/api/products/BOOK-003/").json()["reviews"]["count"] == 2
+
+
+def test_a_sku_no_product_can_have_is_refused_before_any_query(db):
+    from common.errors import ValidationFailed
+    from reviews.transports.local import LocalReviewsApi
+
+    for call in (lambda: LocalReviewsApi().product_reviews(sku="T\x00E", limit=5),
+                 lambda: LocalReviewsApi().post_review(sku="x" * 65, customer_id=1, rating=3, text=""),
+                 lambda: LocalReviewsApi().post_review(sku="TEE", customer_id=1, rating=3, text="a\x00b")):
+        with pytest.raises(ValidationFailed):
+            call()
