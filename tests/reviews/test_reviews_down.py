@@ -10,10 +10,11 @@ import requests
 from rest_framework.test import APIClient
 
 from common.net import free_port
-from tests.conftest import deliver_outbox
+from tests.conftest import deliver_outbox, on_postgres
 from tests.processes import child_env, running, wait_for
 
-pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(not on_postgres(), reason="a real reviews server: on PostgreSQL only (keeps the SQLite pass short)")]
 
 
 def _up(url: str) -> bool:
