@@ -82,6 +82,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
         return [throttle() for throttle in throttles("review_user")] if self.action == "reviews" else super().get_throttles()
 
     @extend_schema(
+        operation_id="products_list",
         parameters=[OpenApiParameter("page", {"type": "integer", "minimum": 1,
                                               "maximum": StrictPageNumberPagination.max_page}, description="page number")],
         responses={200: ProductPageSerializer, **error_responses(400, 401, 404)},
