@@ -1,9 +1,9 @@
-"""Admin for the catalog and the stored idempotent responses."""
+"""Admin for the catalog, its ratings (kept from reviews' events) and the stored idempotent responses."""
 from django.contrib import admin
 
 from common.admin_utils import ReadOnlyAdminMixin
 
-from .models import IdempotencyRecord, Product
+from .models import IdempotencyRecord, Product, ProductRating
 
 
 @admin.register(Product)
@@ -18,3 +18,9 @@ class ProductAdmin(admin.ModelAdmin):
 class IdempotencyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("key", "user", "response_status", "created_at", "completed_at")
     search_fields = ("key", "user__username")
+
+
+@admin.register(ProductRating)
+class ProductRatingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("sku", "count", "rating_sum", "updated_at")
+    search_fields = ("sku",)

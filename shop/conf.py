@@ -23,6 +23,7 @@ shop_settings = AppSettings(
             Key("order_user", "20/min", "orders placed per customer", env="THROTTLE_ORDER_USER", check=_rate),
             Key("order_ip", "60/min", "orders placed per client address", env="THROTTLE_ORDER_IP", check=_rate),
             Key("cancel_user", "20/min", "cancellations per customer", env="THROTTLE_CANCEL_USER", check=_rate),
+            Key("review_user", "10/min", "reviews posted per customer", env="THROTTLE_REVIEW_USER", check=_rate),
         )),
     )),
     Key("IDEMPOTENCY", {}, "Idempotency-Key claims (shop/idempotency.py)", keys=(

@@ -49,3 +49,18 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.response_status or self.order_id or 'in progress'})"
+
+
+class ProductRating(models.Model):
+    """The catalog's own copy of a product's ratings, built from reviews.ReviewPosted: recommendations read it."""
+
+    sku = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["-count"], name="product_rating_count")]
+
+    def __str__(self):
+        return f"{self.sku}: {self.count} ratings"

@@ -17,8 +17,8 @@ WHY = {
     400: "bad input: details.fields names each field and what is wrong",
     401: "no or a wrong token",
     402: "the card was declined; the cancelled order is in details",
-    404: "no such order (or not yours: the same answer)",
-    409: "out of stock, not cancellable, or a request with this Idempotency-Key is still running",
+    404: "no such order (or not yours: the same answer), or no such product",
+    409: "out of stock, not cancellable, already reviewed, or a request with this Idempotency-Key is still running",
     413: "the body is larger than the API accepts",
     422: "this Idempotency-Key was used with a different request",
     429: "too many requests; Retry-After says when to try again",
@@ -33,6 +33,13 @@ def error_responses(*statuses: int) -> dict:
 
 class OrderSchema(AutoSchema):
     """The orders list answers one object, {"count", "results"}, not a bare array: say so."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+class ProductSchema(AutoSchema):
+    """The products list answers one object, {"count", "next", "previous", "results", "recommended"}: say so."""
 
     def _is_list_view(self, serializer=None) -> bool:
         return False

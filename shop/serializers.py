@@ -1,7 +1,9 @@
 """Storefront request validation and response shapes."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.errors import QUANTITY_MAX
+from reviews.api import RATING_MAX, RATING_MIN, TEXT_MAX
 
 from .models import Product
 
@@ -25,6 +27,57 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def get_available(self, product) -> int | None:
         return self.context.get("availability", {}).get(product.sku)
+
+
+class ReviewSerializer(serializers.Serializer):
+    """One customer's review: a rating from 1 to 5 and their words (who wrote it is not shown)."""
+
+    review_id = serializers.CharField()
+    rating = serializers.IntegerField(min_value=RATING_MIN, max_value=RATING_MAX)
+    text = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+class ReviewSummarySerializer(serializers.Serializer):
+    """A product's reviews: false `available` means reviews could not answer (the rest of the page did)."""
+
+    available = serializers.BooleanField()
+    count = serializers.IntegerField()
+    average_rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=True, allow_null=True,
+                                              help_text="mean rating as a decimal string; null without reviews")
+    latest = ReviewSerializer(many=True, source="reviews", help_text="the newest reviews")
+
+
+class ProductDetailSerializer(ProductSerializer):
+    """A catalog product as its own page shows it: with its reviews."""
+
+    reviews = serializers.SerializerMethodField()
+
+    class Meta(ProductSerializer.Meta):
+        fields = [*ProductSerializer.Meta.fields, "reviews"]
+
+    @extend_schema_field(ReviewSummarySerializer)
+    def get_reviews(self, product) -> dict:
+        return ReviewSummarySerializer(self.context["reviews"]).data
+
+
+class RecommendedProductSerializer(serializers.Serializer):
+    """A product recommended on the home list, with the rating that earned it."""
+
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    ratings = serializers.IntegerField(help_text="how many customers rated it")
+    average_rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=True)
+
+
+class ProductPageSerializer(serializers.Serializer):
+    """A page of the catalog, and the products recommended beside it."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProductSerializer(many=True)
+    recommended = RecommendedProductSerializer(many=True, help_text="best rated products; empty until any is rated")
 
 
 class AvailabilitySerializer(serializers.Serializer):
@@ -116,3 +169,10 @@ class OrderCancelSerializer(serializers.Serializer):
     """Why the customer cancels."""
 
     reason = StrictCharField(max_length=200, default="cancelled by customer")
+
+
+class ReviewCreateSerializer(serializers.Serializer):
+    """A customer's review of a product: a rating from 1 to 5 and, optionally, a few words."""
+
+    rating = StrictIntegerField(min_value=RATING_MIN, max_value=RATING_MAX)
+    text = StrictCharField(max_length=TEXT_MAX, allow_blank=True, default="")

@@ -19,23 +19,31 @@ from common.http import correlation_id_of
 from common.parsers import BoundedJSONParser
 from inventory.api import get_inventory_api
 from orders.api import CANCELLED, CONFIRMED, CUSTOMER_REQUEST, Order, OrderNotFound, PricedLine, get_orders_api
+from reviews.api import get_reviews_api
 
 from . import idempotency
 from .models import Product
+from .recommendations import recommended_products
+from .schema import OrderSchema, ProductSchema, error_responses
 from .selectors import products_by_sku
-from .schema import OrderSchema, error_responses
 from .serializers import (
     AvailabilitySerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderPageSerializer,
     OrderSerializer,
+    ProductDetailSerializer,
+    ProductPageSerializer,
     ProductSerializer,
+    RecommendedProductSerializer,
+    ReviewCreateSerializer,
+    ReviewSerializer,
 )
 from .throttling import throttles
 
 MAX_OFFSET = 1_000_000  # deeper than any customer pages; keeps OFFSET far from the database's integer limits
 MAX_STOCK_SKUS = 100
+REVIEWS_ON_PAGE = 5  # the newest reviews a product page shows
 
 
 def _availability(skus: list[str]) -> dict[str, int]:
@@ -62,25 +70,52 @@ class StrictPageNumberPagination(PageNumberPagination):
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
-    """Active catalog products, looked up by sku, with current availability."""
+    """Active catalog products, looked up by sku, with current availability; reviews on each product's page."""
 
     pagination_class = StrictPageNumberPagination
     queryset = Product.objects.filter(active=True)
     serializer_class = ProductSerializer
     lookup_field = "sku"
     lookup_value_regex = "[^/]+"
+    schema = ProductSchema()
 
-    @extend_schema(responses={200: ProductSerializer(many=True), **error_responses(400, 401, 404)})
+    def get_throttles(self):
+        return [throttle() for throttle in throttles("review_user")] if self.action == "reviews" else super().get_throttles()
+
+    @extend_schema(
+        operation_id="products_list",
+        parameters=[OpenApiParameter("page", {"type": "integer", "minimum": 1,
+                                              "maximum": StrictPageNumberPagination.max_page}, description="page number")],
+        responses={200: ProductPageSerializer, **error_responses(400, 401, 404)},
+    )
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = {**self.get_serializer_context(), "availability": _availability([p.sku for p in page])}
-        return self.get_paginated_response(ProductSerializer(page, many=True, context=context).data)
+        response = self.get_paginated_response(ProductSerializer(page, many=True, context=context).data)
+        # Read from the catalog's own ratings (kept from reviews' events): no call, so nothing to wait for.
+        response.data["recommended"] = RecommendedProductSerializer(recommended_products(), many=True).data
+        return response
 
-    @extend_schema(responses={200: ProductSerializer, **error_responses(401, 404)})
+    @extend_schema(responses={200: ProductDetailSerializer, **error_responses(401, 404)})
     def retrieve(self, request, *args, **kwargs):
         product = self.get_object()
-        context = {**self.get_serializer_context(), "availability": _availability([product.sku])}
-        return Response(ProductSerializer(product, context=context).data)
+        context = {**self.get_serializer_context(), "availability": _availability([product.sku]),
+                   # While reviews cannot answer, its fallback marks them unavailable: the page still shows.
+                   "reviews": get_reviews_api().product_reviews(sku=product.sku, limit=REVIEWS_ON_PAGE)}
+        return Response(ProductDetailSerializer(product, context=context).data)
+
+    @extend_schema(request=ReviewCreateSerializer,
+                   responses={201: ReviewSerializer, **error_responses(400, 401, 404, 409, 413, 429, 503)})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated], parser_classes=[BoundedJSONParser])
+    def reviews(self, request, sku=None):
+        """Review the product: a rating from 1 to 5 and a few words; one review per customer and product."""
+        product = self.get_object()
+        serializer = ReviewCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = get_reviews_api().post_review(sku=product.sku, customer_id=request.user.pk,
+                                               rating=serializer.validated_data["rating"],
+                                               text=serializer.validated_data["text"])
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
 class StockView(APIView):

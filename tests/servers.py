@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from common.net import free_port
 from tests.processes import child_env, running, wait_for
 
-CONTEXTS = ("inventory", "orders", "payments", "shipping")
+CONTEXTS = ("inventory", "orders", "payments", "shipping", "reviews")
 
 
 def _serving(rest: str, grpc_target: str) -> bool:

@@ -13,7 +13,7 @@ from common.net import free_port
 from outbox.api import queue_for
 
 TOPOLOGIES_DIR = Path(settings.BASE_DIR) / "config" / "topologies"
-SERVABLE = ("inventory", "orders", "payments", "shipping")  # the contexts with a synchronous api.py
+SERVABLE = ("inventory", "orders", "payments", "shipping", "reviews")  # the contexts with a synchronous api.py
 TRANSPORTS = ("rest", "grpc")
 DEFAULT_QUEUE = "default"  # in a topology file: Celery's default queue, whatever this profile calls it
 

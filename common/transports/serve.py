@@ -23,7 +23,7 @@ from ..conf import common_settings
 from .auth import token_problem
 from .grpc import build_server
 
-SERVABLE = ("inventory", "orders", "payments", "shipping")
+SERVABLE = ("inventory", "orders", "payments", "shipping", "reviews")
 logger = logging.getLogger("serve_context")
 
 

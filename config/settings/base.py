@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "payments",
     "shipping",
     "notifications",
+    "reviews",
     "scenarios",
     "observability",
     "topology",  # manage.py run_topology (config/topologies/)
@@ -220,7 +221,7 @@ from .boundaries import boundaries as _boundaries  # noqa: E402
 
 INTERNAL_SERVICE_TOKENS = {  # the token each context's internal endpoints accept
     context: os.environ.get(f"{context.upper()}_SERVICE_TOKEN", f"dev-{context}-service-token")
-    for context in ("inventory", "orders", "payments", "shipping")
+    for context in ("inventory", "orders", "payments", "shipping", "reviews")
 }
 # gRPC TLS for clients, when set: CA to trust, and a certificate and key for mutual TLS.
 _GRPC_CLIENT_TLS = {k: v for k, v in {
@@ -274,6 +275,15 @@ RESILIENCE = {
             "schedule_shipment": {"idempotent": True},
             "cancel_shipment": {"idempotent": True},
         }},
+        "reviews": {
+            # The product page can do without its reviews: wait little, fall back to "unavailable" (docs/reviews.md).
+            "timeout": 1.0, "per_try_timeout": 0.5,
+            "breaker": {"slow_call_duration": 0.5},
+            "operations": {
+                "product_reviews": {"idempotent": True, "fallback": "reviews.api.reviews_unavailable"},
+                "post_review": {"timeout": 2.0, "per_try_timeout": 2.0},  # refused when repeated: never retried
+            },
+        },
         "orders": {
             "timeout": 10.0, "per_try_timeout": 10.0,  # placing an order runs the whole checkout
             # ... which may wait a second for payments: that is slow payments, not a sick orders context.

@@ -7,14 +7,15 @@ moves one context whatever the profile.
 """
 from __future__ import annotations
 
-CONTEXTS = ("inventory", "orders", "payments", "shipping")
-DEFAULT_PORTS = {"inventory": 1, "orders": 2, "payments": 3, "shipping": 4}  # REST 810N, gRPC 5010N
+CONTEXTS = ("inventory", "orders", "payments", "shipping", "reviews")
+DEFAULT_PORTS = {"inventory": 1, "orders": 2, "payments": 3, "shipping": 4, "reviews": 5}  # REST 810N, gRPC 5010N
 
 SPLIT = {  # why each: WHY below
     "inventory": "grpc",
     "payments": "rest",
     "shipping": "rest",
     "orders": "rest",
+    "reviews": "rest",
 }
 
 # The seed's Scenario 3 reasoning, in one place: why each interaction talks the way it does. Keyed by
@@ -35,6 +36,12 @@ WHY = {
                                             "with the order's confirmation (outbox), never lost, idempotent per order",
     ("orders", "orders", "command"): "resume a checkout (orders to itself): stored with the step that stalled, "
                                      "so a retry survives the process that was running it",
+    ("shop", "reviews", "sync"): "reviews on the product page (Scenario 3's ProductService asking ReviewService) and "
+                                 "posting one: the page waits for them but can do without: a short timeout, a "
+                                 "fallback (reviews marked unavailable), plain JSON text the edge passes on: REST",
+    ("reviews", "shop", "event"): "recommendations on the home list (Scenario 3's recommended items): the catalog keeps "
+                                  "its own ratings, fed by ReviewPosted, so the busiest page never waits on another "
+                                  "context and still recommends while reviews is down",
     ("*", "*", "event"): "an announcement that X happened: many may react, none must answer; written to the "
                          "outbox in the same transaction as the change",
 }

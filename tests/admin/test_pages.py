@@ -5,10 +5,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from tests.conftest import place_order_via_api, stock_of
+from tests.conftest import client_for, deliver_outbox, place_order_via_api, stock_of
 
 pytestmark = pytest.mark.django_db
-CONTEXTS = ["shop", "orders", "inventory", "payments", "shipping", "notifications", "outbox"]
+CONTEXTS = ["shop", "orders", "inventory", "payments", "shipping", "notifications", "outbox", "reviews"]
 INLINE_ONLY = {"orders.OrderLine", "inventory.ReservationLine", "orders.SagaStep"}  # shown inside their parent's page
 
 
@@ -33,6 +33,8 @@ def test_every_context_model_is_registered():
 
 def test_changelists_and_change_pages_render(admin_client, catalog, customer):
     place_order_via_api(customer, "MUG", 2)
+    client_for(customer).post("/api/products/MUG/reviews/", {"rating": 4, "text": "ok"}, format="json")
+    deliver_outbox()
     for model in admin_models():
         info = (model._meta.app_label, model._meta.model_name)
         response = admin_client.get(reverse("admin:%s_%s_changelist" % info))

@@ -27,7 +27,7 @@ def test_the_communication_map_draws_every_context_and_arrow(live_server, staff_
 
     def visit(page, problems):
         page.goto(f"{live_server.url}/admin/communication-map/")
-        for context in ("shop", "orders", "inventory", "payments", "shipping", "notifications"):
+        for context in ("shop", "orders", "inventory", "payments", "shipping", "notifications", "reviews"):
             assert page.locator(f'svg#communication-map g.box[data-context="{context}"]').is_visible(), context
         kinds = {g.get_attribute("data-kind") for g in page.locator("svg#communication-map g.arrow").all()}
         assert {"event", "command"} <= kinds and any(kind.startswith("sync") for kind in kinds)

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 
+from config.settings.boundaries import CONTEXTS
 from observability.communication_map import as_dot, as_mermaid, communication_map, shop_contexts
 from observability.management.commands.communication_map import END, START, embedded_map, readme_block
 from outbox.api import all_subscribers
@@ -29,7 +30,7 @@ def test_every_subscriber_of_the_shop_is_an_arrow():
 
 def test_moving_a_boundary_to_grpc_changes_its_arrow():
     local = as_mermaid(communication_map({"inventory": {"transport": "local"}}))
-    split = as_mermaid(communication_map(dict.fromkeys(("inventory", "orders", "payments", "shipping"), {"transport": "grpc"})))
+    split = as_mermaid(communication_map(dict.fromkeys(CONTEXTS, {"transport": "grpc"})))
     assert 'orders -->|"sync in-process"| inventory' in local
     assert 'orders -->|"sync gRPC"| inventory' in split and "in-process" not in split
 

@@ -24,7 +24,7 @@ def test_every_arrow_is_drawn_with_its_kind(staff_client):
     drawn = set(re.findall(r'data-source="(\w+)" data-target="(\w+)" data-kind="([\w -]+)"', html))
     expected = {(i.source, i.target, i.kind) for i in communication_map()}
     assert expected and drawn == expected
-    for context in ("shop", "orders", "inventory", "payments", "shipping", "notifications"):
+    for context in ("shop", "orders", "inventory", "payments", "shipping", "notifications", "reviews"):
         assert f'data-context="{context}"' in html
 
 

@@ -67,7 +67,7 @@ def test_the_storefront_schema_holds_under_fuzzing(live_server, catalog, custome
 
 @pytest.mark.processes
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("context", ["inventory", "orders", "payments", "shipping"])
+@pytest.mark.parametrize("context", ["inventory", "orders", "payments", "shipping", "reviews"])
 def test_each_internal_schema_holds_under_fuzzing(context_servers, catalog, settings, context, capsys):
     base_url = context_servers[context]["rest"]
     headers = {"Authorization": f"Bearer {settings.INTERNAL_SERVICE_TOKENS[context]}"}

@@ -10,7 +10,7 @@ from topology import spec
 def test_shipped_topologies_run_every_context_queue_a_relay_and_beat(name):
     topology = spec.load(name)
     consumed = {queue for worker in topology.workers.values() for queue in worker["queues"]}
-    assert consumed == {spec.DEFAULT_QUEUE, "orders", "inventory", "payments", "shipping", "notifications"}
+    assert consumed == {spec.DEFAULT_QUEUE, "orders", "inventory", "payments", "shipping", "notifications", "shop"}
     assert topology.relays and topology.beat
     names = [process.name for process in spec.processes(topology, log_dir=topology.logs)]
     assert len(names) == len(set(names))
@@ -20,7 +20,7 @@ def test_split_serves_four_contexts_and_points_every_boundary_at_them():
     topology = spec.with_free_ports(spec.load("split"))
     env = spec.boundary_env(topology)
     assert env["INVENTORY_TRANSPORT"] == "grpc" and env["INVENTORY_GRPC_TARGET"] == topology.contexts["inventory"]["address"]
-    for context in ("orders", "payments", "shipping"):
+    for context in ("orders", "payments", "shipping", "reviews"):
         assert env[f"{context.upper()}_REST_TARGET"] == f"http://{topology.contexts[context]['address']}"
     assert spec.boundary_env(spec.load("monolith")) == {"BOUNDARIES_PROFILE": "embedded", **{
         f"{context.upper()}_TRANSPORT": "local" for context in spec.SERVABLE}}
@@ -50,7 +50,7 @@ def test_an_unknown_topology_names_the_known_ones():
 def test_procfile_lists_every_process_with_its_boundaries(capsys):
     call_command("run_topology", "split", "--procfile", "--web-server", "gunicorn")
     lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
-    assert set(lines) == {"inventory", "orders", "payments", "shipping", "web", "relay", "beat",
-                          *(f"worker-{c}" for c in ("orders", "inventory", "payments", "shipping", "notifications"))}
+    assert set(lines) == {"inventory", "orders", "payments", "shipping", "reviews", "web", "relay", "beat",
+                          *(f"worker-{c}" for c in ("orders", "inventory", "payments", "shipping", "notifications", "shop"))}
     assert "gunicorn config.wsgi:application" in lines["web"]
     assert "INVENTORY_TRANSPORT=grpc" in lines["web"] and "serve_context inventory --grpc" in lines["inventory"]

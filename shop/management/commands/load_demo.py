@@ -1,4 +1,4 @@
-"""Load demo data: a catalog with stock, a demo customer and an admin user; prints the logins."""
+"""Load demo data: a catalog with stock, reviews, a demo customer and an admin user; prints the logins."""
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
 from inventory.api import get_inventory_api
+from reviews.api import ReviewAlreadyPosted, get_reviews_api
 from shop.models import Product
 
 CATALOG = [
@@ -17,6 +18,14 @@ CATALOG = [
     ("PEN-006", "Fountain pen", "45.00", 3),
     ("BAG-007", "Canvas tote bag", "18.75", 30),
     ("RARE-008", "Signed first edition", "950.00", 1),
+]
+# (sku, reviewer, rating, text): the home list recommends the best rated once the worker has read them.
+REVIEWS = [
+    ("BOOK-003", "alice", 5, "Finally understood why the outbox matters."),
+    ("BOOK-003", "admin", 5, "Required reading for the team."),
+    ("MUG-001", "alice", 4, "Keeps coffee hot on the trail; chips if dropped."),
+    ("LAMP-005", "admin", 3, "Bright enough, wobbly base."),
+    ("SOCK-004", "alice", 5, "Warm and no blisters after 20 km."),
 ]
 DEMO_CUSTOMER = ("alice", "alice@example.com", "alice-demo-pass")
 DEMO_ADMIN = ("admin", "admin@example.com", "admin-demo-pass")
@@ -39,6 +48,7 @@ class Command(BaseCommand):
         customer = self._user(users, *DEMO_CUSTOMER, staff=False)
         self._user(users, *DEMO_ADMIN, staff=True)
         token, _ = Token.objects.get_or_create(user=customer)
+        self._reviews(users)
         self.stdout.write(self.style.SUCCESS(f"Loaded {len(CATALOG)} products with stock."))
         self.stdout.write(f"  customer login: {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[2]}   API token: {token.key}")
         self.stdout.write(f"  admin login:    {DEMO_ADMIN[0]} / {DEMO_ADMIN[2]}")
@@ -50,3 +60,12 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = staff
             user.save()
         return user
+
+    def _reviews(self, users):
+        reviews = get_reviews_api()
+        for sku, username, rating, text in REVIEWS:
+            try:
+                reviews.post_review(sku=sku, customer_id=users.objects.get(username=username).pk, rating=rating, text=text)
+            except ReviewAlreadyPosted:
+                pass  # loaded before
+        self.stdout.write(f"  {len(REVIEWS)} reviews of {len({sku for sku, *_ in REVIEWS})} products")

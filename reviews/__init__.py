@@ -1,0 +1,1 @@
+"""Reviews: customers' ratings and words about catalog products."""

@@ -1,0 +1,1 @@
+"""Reviews' subscribers: none (reviews are posted and read through ReviewsApi)."""

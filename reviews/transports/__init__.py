@@ -1,0 +1,1 @@
+"""Reviews' transports: in-process, REST and gRPC implementations of ReviewsApi."""
