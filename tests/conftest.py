@@ -110,13 +110,17 @@ def place_order_via_api(user, sku: str, quantity: int) -> dict:
 
 def deliver_outbox(*, rounds: int = 50) -> int:
     """Relay and handle every due message in this process, as the relay and a worker would; deliveries run."""
+    from common.db import aliases, using
     from outbox.delivery import deliver_batch
     from outbox.relay import claim, fan_out
 
     total = 0
     for _ in range(rounds):
-        _, in_flight = fan_out(batch=1000)
-        work = in_flight + claim(batch=1000)
+        work = []
+        for alias in aliases():  # a relay per database (one with a single database)
+            with using(alias):
+                _, in_flight = fan_out(batch=1000)
+                work += in_flight + claim(batch=1000)
         if not work:
             break
         by_subscriber: dict[str, list[int]] = {}
@@ -126,6 +130,18 @@ def deliver_outbox(*, rounds: int = 50) -> int:
             deliver_batch(subscriber, ids)
         total += len(work)
     return total
+
+
+@pytest.fixture(autouse=True)
+def one_database_per_query(settings):
+    """With a database per context, a query that names another database's table fails the test (tests/dbguard.py)."""
+    if len(settings.DATABASES) == 1:
+        yield
+        return
+    from tests.dbguard import no_cross_database_queries
+
+    with no_cross_database_queries():
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -146,6 +162,14 @@ REMOTE_TRANSPORT = os.environ.get("SHOP_TEST_TRANSPORT", "")
 
 
 def pytest_collection_modifyitems(items):
+    from django.conf import settings
+
+    if len(settings.DATABASES) > 1:  # a database per context: every test may use each of them
+        for item in items:
+            marker = item.get_closest_marker("django_db")
+            if marker is not None and "databases" not in marker.kwargs:
+                item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "databases": "__all__"}),
+                                append=False)
     if not REMOTE_TRANSPORT:
         return
     for item in items:
