@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from common.db import aliases, using
+
 from .models import Delivery, InboxRecord, OutboxEvent
 
 CHUNK = 5000  # rows per DELETE statement: each commits on its own, so no long lock or huge transaction
@@ -52,3 +54,12 @@ def prune(*, older_than_days: float | None = None, done_older_than_seconds: floa
         OutboxEvent.objects.filter(dispatched_at__isnull=False, dispatched_at__lt=cutoff)
         .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk")))), limit=limit)
     return {"deliveries": deliveries, "events": events, "inbox": inbox}
+
+
+def prune_every_database(**options) -> dict[str, dict[str, int]]:
+    """prune() on each database (each context's outbox, inbox and deliveries are in its own): counts per alias."""
+    counts = {}
+    for alias in aliases():
+        with using(alias):
+            counts[alias] = prune(**options)
+    return counts
