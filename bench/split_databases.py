@@ -49,8 +49,14 @@ def databases(create: bool) -> None:
 def query(context: str, sql: str) -> list[tuple]:
     import psycopg
 
-    with psycopg.connect(url(f"{NAME}_{context}" if context != "default" else NAME)) as conn:
-        return conn.execute(sql).fetchall()
+    for attempt in range(30):  # a shared server may be out of connections for a moment
+        try:
+            with psycopg.connect(url(f"{NAME}_{context}" if context != "default" else NAME)) as conn:
+                return conn.execute(sql).fetchall()
+        except psycopg.OperationalError:
+            if attempt == 29:
+                raise
+            time.sleep(1)
 
 
 def environment(mode: str, var: Path) -> dict:

@@ -73,11 +73,15 @@ def test_atomic_for_opens_the_transaction_on_the_contexts_database():
 
 @pytest.mark.django_db
 def test_the_guard_fails_a_query_that_names_another_databases_table():
-    tables = {"default": {"auth_user"}, "orders": {"orders_order", "orders_orderline"}}
+    # Two tables of this test's own, as if the router put the second one on another database.
+    tables = {"default": {"guard_probe"}, "elsewhere": {"guard_probe_line"}}
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE guard_probe (id int)")
+        cursor.execute("CREATE TEMPORARY TABLE guard_probe_line (id int)")
     with no_cross_database_queries(tables):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM auth_user")  # its own table
-            with pytest.raises(CrossDatabaseQuery, match="orders_orderline"):
-                cursor.execute("SELECT count(*) FROM auth_user JOIN orders_orderline ON 1 = 0")
+            cursor.execute("SELECT count(*) FROM guard_probe")  # its own table
+            with pytest.raises(CrossDatabaseQuery, match="guard_probe_line"):
+                cursor.execute("SELECT count(*) FROM guard_probe JOIN guard_probe_line ON 1 = 0")
     with connection.cursor() as cursor:  # the guard is gone with the block
-        cursor.execute("SELECT count(*) FROM orders_orderline")
+        cursor.execute("SELECT count(*) FROM guard_probe_line")
