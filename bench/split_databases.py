@@ -95,7 +95,7 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-def place_orders(web: str, token: str, count: int, clients: int, rng: random.Random) -> tuple[list[str], dict]:
+def place_orders(web: str, token: str, count: int, clients: int, rng: random.Random) -> dict[int, int]:
     import requests
 
     headers = {"Authorization": f"Token {token}"}
@@ -105,14 +105,14 @@ def place_orders(web: str, token: str, count: int, clients: int, rng: random.Ran
     def place(body):
         response = requests.post(f"{web}/api/orders/", json=body, timeout=60,
                                  headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
-        return response.status_code, response.json().get("order_id")
+        return response.status_code
 
     with ThreadPoolExecutor(clients) as pool:
         answers = list(pool.map(place, bodies))
     codes: dict[int, int] = {}
-    for code, _ in answers:
+    for code in answers:
         codes[code] = codes.get(code, 0) + 1
-    return [order_id for _, order_id in answers if order_id], codes
+    return codes
 
 
 def settle(ids: list[str]) -> dict[str, str]:
@@ -142,8 +142,10 @@ def run_mode(mode: str, args, var: Path, rng: random.Random, *, first: bool) -> 
                            cwd=ROOT, env=environment(mode, var), check=True, timeout=120)
         token = re.search(r"API token: (\w+)", (var / "run_topology-orchestrated.out").read_text()).group(1)
         before = time.monotonic()
-        ids, codes = place_orders(f"http://127.0.0.1:{port}", token, args.orders, args.clients, rng)
+        codes = place_orders(f"http://127.0.0.1:{port}", token, args.orders, args.clients, rng)
         placed = time.monotonic() - before
+        # Every answer (201, 202, or 402 for a declined card, whose body names no order) created an order.
+        ids = [row[0] for row in query("orders", f"SELECT id::text FROM orders_order WHERE checkout = '{mode}'")]
         statuses = settle(ids)
         settled = time.monotonic() - before
         # Let the last confirmations' emails and deliveries finish before reading them.
