@@ -150,7 +150,7 @@ def queues(names) -> str:
     return ",".join(default if name == DEFAULT_QUEUE else queue_for(name) for name in names)
 
 
-def relays(topology: Topology) -> dict[str, str]:
+def relays(topology: Topology, databases=None) -> dict[str, str]:
     """Relay process name -> database: the file's relays, and `relay-<alias>` for each database none serves.
 
     Every database holds an outbox (its contexts' messages and the deliveries copied to them), so every one
@@ -160,7 +160,8 @@ def relays(topology: Topology) -> dict[str, str]:
         return {}
     named = {relay: declared.get("database", "default") for relay, declared in topology.relays.items()}
     served = set(named.values())
-    return {**named, **{f"relay-{alias}": alias for alias in settings.DATABASES if alias not in served}}
+    databases = settings.DATABASES if databases is None else databases
+    return {**named, **{f"relay-{alias}": alias for alias in databases if alias not in served}}
 
 
 def processes(topology: Topology, *, log_dir: Path) -> list[ProcessSpec]:
