@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone  # QuerySet.update() skips auto_now: every stock change sets updated_at
 
+from common.db import atomic_for
 from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from outbox.api import publish
@@ -49,7 +50,7 @@ def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
     if existing is not None:
         return _existing_reservation(existing)
     try:
-        with transaction.atomic():
+        with atomic_for("inventory"):
             reservation = Reservation.objects.create(order_id=order_uuid, held_until=_hold_until())
             for line in wanted:
                 _take(line)
@@ -110,7 +111,7 @@ def _publish_low_stock(skus: list[str]) -> None:
 def stock_release(*, order_id: str) -> Reservation:
     """Return an order's reserved stock. Idempotent; releasing an unknown order leaves a tombstone."""
     order_uuid = parse_uuid(order_id)
-    with transaction.atomic():
+    with atomic_for("inventory"):
         reservation, created = Reservation.objects.select_for_update().get_or_create(
             order_id=order_uuid, defaults={"status": Reservation.Status.RELEASED}
         )
@@ -141,7 +142,7 @@ def stock_keep_for_sale(*, order_id: str) -> Reservation:
     Idempotent. Raises ReservationClosed if it was released first (its hold ran out): the owner must undo
     the sale; ReservationNotFound if the order has none. Locks the row, so it cannot race the expiry sweep."""
     order_uuid = parse_uuid(order_id)
-    with transaction.atomic():
+    with atomic_for("inventory"):
         reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()
         if reservation is None:
             raise ReservationNotFound("this order has no reservation", order_id=str(order_uuid))
@@ -159,7 +160,7 @@ def reservations_release_expired(*, limit: int = 100) -> list[str]:
     expired = []
     due = Reservation.objects.filter(status=Reservation.Status.ACTIVE, held_until__lte=timezone.now())
     for reservation_id in due.order_by("held_until").values_list("pk", flat=True)[:limit]:
-        with transaction.atomic():
+        with atomic_for("inventory"):
             reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
             if reservation.status != Reservation.Status.ACTIVE or reservation.held_until is None \
                     or reservation.held_until > timezone.now():
@@ -174,7 +175,7 @@ def stock_adjust(*, sku: str, delta: int, reason: str, actor: str = "") -> Stock
     """Change the free stock of a sku by `delta` and record why; creates the sku on first receipt."""
     if not reason:
         raise ValidationFailed("an adjustment needs a reason", field="reason")
-    with transaction.atomic():
+    with atomic_for("inventory"):
         item, _ = StockItem.objects.select_for_update().get_or_create(sku=sku)
         if item.on_hand + delta < 0:
             raise ValidationFailed(
@@ -188,7 +189,7 @@ def stock_adjust(*, sku: str, delta: int, reason: str, actor: str = "") -> Stock
 
 def stock_commit(*, order_id: str) -> Reservation | None:
     """The order's reserved units left with its shipment: move them from reserved to sold. Idempotent."""
-    with transaction.atomic():
+    with atomic_for("inventory"):
         reservation = Reservation.objects.select_for_update().filter(order_id=parse_uuid(order_id)).first()
         if reservation is None or reservation.status != Reservation.Status.ACTIVE:
             return reservation

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
+
+from common.db import atomic_for
 
 from .models import Notification, OrderActivity
 
@@ -14,7 +16,7 @@ def notification_send(
 ) -> Notification:
     """Send one message unless one with the same dedupe key was already sent."""
     try:
-        with transaction.atomic():
+        with atomic_for("notifications"):
             notification = Notification.objects.create(
                 kind=kind, dedupe_key=dedupe_key, recipient=recipient, subject=subject, body=body,
                 order_id=order_id,

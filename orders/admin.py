@@ -30,7 +30,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def checkout_log(self, order):
         steps = SagaStep.objects.filter(saga_id=order.pk)
         if not steps:
-            events = messages_about(aggregate_type="order", aggregate_id=str(order.pk))
+            events = messages_about(context="orders", aggregate_type="order", aggregate_id=str(order.pk))
             rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", (
                 (e.occurred_at.strftime("%H:%M:%S.%f")[:-3], e.name, e.headers.get("causation_id", ""))
                 for e in events))

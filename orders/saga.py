@@ -21,10 +21,10 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.db import atomic_for
 from common.errors import BoundaryUnavailable, DomainError
 from common.money import Money
 from inventory.api import ReservationClosed, StockLine, get_inventory_api
@@ -73,7 +73,7 @@ def checkout_place(
 
     The mode is read here, once, and stored on the order: orders in flight finish the way they started."""
     mode = orders_settings.CHECKOUT_MODE
-    with transaction.atomic():
+    with atomic_for("orders"):
         order = services.order_create(customer_id=customer_id, email=email, lines=lines,
                                       shipping_address=shipping_address, checkout=mode)
         # Committed with the order: a process dying right after this commit leaves a saga whose lease
@@ -226,7 +226,7 @@ def _hand_on(saga: CheckoutSaga) -> None:
 
     Orders follows no other context's event to go on, so an orchestrated order costs no delivery to orders
     (the lease is the safety net should this process die before the command is stored)."""
-    with transaction.atomic():
+    with atomic_for("orders"):
         CheckoutSaga.objects.filter(pk=saga.pk).update(waiting=True)
         send(ResumeCheckout(order_id=str(saga.order_id)))
     saga.waiting = True
@@ -314,7 +314,7 @@ def _compensate(saga: CheckoutSaga) -> None:
             _log(saga, name, SagaStep.Kind.COMPENSATION, SagaStep.Outcome.WAITING, started, error)
             raise _Wait from error
         _log(saga, name, SagaStep.Kind.COMPENSATION, SagaStep.Outcome.SUCCEEDED, started)
-    with transaction.atomic():
+    with atomic_for("orders"):
         services.order_mark_cancelled(order=saga.order, reason=saga.cancel_reason, code=saga.cancel_code)
         CheckoutSaga.objects.filter(pk=saga.pk).update(state=CheckoutSaga.State.COMPENSATED, payment_token="")
     saga.state = CheckoutSaga.State.COMPENSATED
@@ -347,7 +347,7 @@ def sagas_resume_stuck(*, limit: int = 100) -> int:
     """Send ResumeCheckout (through the outbox) for each stuck saga, and hand it to that command."""
     sent = 0
     for order_id in sagas_stuck(limit=limit):
-        with transaction.atomic():
+        with atomic_for("orders"):
             # Marked waiting with a fresh lease in the command's transaction: the next sweep does not send it
             # again, and the command's handler may claim it.
             if CheckoutSaga.objects.filter(pk=order_id, deadline__lte=timezone.now(), state__in=_OPEN).update(

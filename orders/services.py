@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import transaction
 from django.utils import timezone
 
+from common.db import atomic_for
 from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from common.money import Money
@@ -54,7 +54,7 @@ def order_create(
     _validate_lines(lines)
     currency = lines[0].unit_price.currency
     total = sum((line.unit_price * line.quantity for line in lines), Money.zero(currency))
-    with transaction.atomic():
+    with atomic_for("orders"):
         order = Order.objects.create(
             customer_id=customer_id, email=email, currency=currency, total_amount=total.amount,
             shipping_address=shipping_address, checkout=checkout,
@@ -98,7 +98,7 @@ def order_confirm(*, order: Order) -> bool:
 
 def order_complete(*, order: Order) -> bool:
     """Confirm the order and send its confirmation command, together; False when it was confirmed already."""
-    with transaction.atomic():
+    with atomic_for("orders"):
         if not order_confirm(order=order):
             return False
         send_order_confirmation(SendOrderConfirmation(
@@ -110,7 +110,7 @@ def order_complete(*, order: Order) -> bool:
 
 def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:
     """Mark the order cancelled with a reason and publish OrderCancelled; once only."""
-    with transaction.atomic():
+    with atomic_for("orders"):
         changed = Order.objects.filter(pk=order.pk).exclude(status=Order.Status.CANCELLED).update(
             status=Order.Status.CANCELLED, cancel_reason=reason[:200], cancel_code=code, updated_at=timezone.now()
         )

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.utils import timezone
+
+from common.db import alias_for, current_alias
 
 from .dialects import dialect
 from .envelope import Envelope, current_headers, message_context
@@ -74,9 +76,10 @@ class Command(Message):
 
 
 def publish(event: Message, *, headers: dict | None = None) -> None:
-    """Write `event` to the outbox inside the caller's transaction; refuse when there is none."""
+    """Write `event` to the outbox inside the caller's transaction (on its database); refuse when there is none."""
     from .wake import wake_after_commit
 
+    connection = connections[current_alias()]  # the database of the transaction publish() runs in
     if not connection.in_atomic_block:
         raise OutsideTransaction(f"publish({event.name}) must run inside transaction.atomic()")
     # One plain INSERT, nothing else: deliveries are fanned out later by the relay, not in this transaction.
@@ -91,17 +94,18 @@ def publish(event: Message, *, headers: dict | None = None) -> None:
 
 def send(command: Command, *, headers: dict | None = None) -> None:
     """Store a command for its one handler, in the caller's transaction (opened here if there is none)."""
-    with transaction.atomic():
+    with transaction.atomic(using=current_alias()):
         publish(command, headers=headers)
 
 
-def messages_about(*, aggregate_type: str, aggregate_id: str) -> list[Envelope]:
-    """Every stored message about one aggregate, in publication order (for timelines and audits)."""
+def messages_about(*, context: str, aggregate_type: str, aggregate_id: str) -> list[Envelope]:
+    """Every message about one aggregate in `context`'s outbox (those it published, and those delivered to it
+    from other databases), in the order they reached it (for timelines and audits)."""
     from .delivery import envelope_of
     from .models import OutboxEvent
 
-    return [envelope_of(row) for row in
-            OutboxEvent.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).order_by("id")]
+    return [envelope_of(row) for row in OutboxEvent.objects.using(alias_for(context))
+            .filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).order_by("id")]
 
 
 def outbox_lag_seconds() -> float:

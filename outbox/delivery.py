@@ -7,10 +7,11 @@ import time
 import traceback
 from datetime import timedelta
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.db import alias_for, connection, current_alias, using
 from common.errors import NotYetKnown
 
 from .conf import outbox_settings
@@ -54,7 +55,7 @@ def handle(subscriber: Subscriber, envelope: Envelope, *, delivery_id: int | Non
 
     With `delivery_id` on PostgreSQL, the delivery is marked done in that transaction too (the caller need not).
     """
-    with transaction.atomic():
+    with transaction.atomic(using=current_alias()):
         done_ids = [delivery_id] if delivery_id is not None and dialect(connection).marks_done_with_inbox else ()
         if not _record_in_inbox(subscriber, [envelope], done_ids=done_ids):
             return False
@@ -65,7 +66,7 @@ def handle(subscriber: Subscriber, envelope: Envelope, *, delivery_id: int | Non
 def _handle_together(subscriber: Subscriber, started: list[tuple[int, int, Envelope]]) -> dict | None:
     """Every delivery of the batch in one transaction, marked done in it too; None if a handler failed."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=current_alias()):
             ids = [delivery_id for delivery_id, _, _ in started]
             together = dialect(connection).marks_done_with_inbox
             fresh = _record_in_inbox(subscriber, [envelope for _, _, envelope in started],
@@ -178,7 +179,7 @@ def _put_back(done: list[int], unfinished: list[int], *, seconds: float = 10.0) 
     while True:
         try:
             connection.close()
-            with transaction.atomic():
+            with transaction.atomic(using=current_alias()):
                 if done:
                     _mark_done(done)
                 Delivery.objects.filter(id__in=unfinished, status=Delivery.Status.IN_FLIGHT).update(
@@ -198,8 +199,16 @@ def _put_back(done: list[int], unfinished: list[int], *, seconds: float = 10.0) 
 
 
 def deliver_batch(subscriber_name: str, ids: list[int]) -> dict:
-    """Run one subscriber's handler for each of its deliveries in `ids` (together if it allows, else one by one)."""
+    """Run one subscriber's handler for each of its deliveries in `ids` (together if it allows, else one by one).
+
+    On the database of the subscriber's context: its deliveries, inbox and effects are all there.
+    """
     subscriber = subscriber_named(subscriber_name)
+    with using(alias_for(subscriber.context)):
+        return _deliver_batch(subscriber, ids)
+
+
+def _deliver_batch(subscriber: Subscriber, ids: list[int]) -> dict:
     counts = {"handled": 0, "duplicate": 0, "failed": 0, "dead": 0, "waiting": 0}
     try:
         started, unreadable = _start(ids)

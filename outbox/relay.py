@@ -9,42 +9,82 @@ from collections import defaultdict
 from datetime import timedelta
 
 from celery import current_app
+from django.conf import settings
 from kombu.exceptions import OperationalError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.db import alias_for, aliases, connection, current_alias, using
+
 from .conf import outbox_settings
 from .dialects import dialect
-from .models import Delivery
+from .models import Delivery, OutboxEvent
 from .registry import subscriber_named, subscribers_for
-from .wake import Listener
+from .wake import Listener, wake_after_commit
 
 logger = logging.getLogger(__name__)
 DELIVER_TASK = "outbox.deliver"
 
 
 def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
-    """Create the deliveries of up to `batch` undispatched messages: (messages taken, deliveries in flight)."""
+    """Create the deliveries of up to `batch` undispatched messages: (messages taken, deliveries in flight).
+
+    Works on the database of current_alias(). A subscriber whose context has another database gets a copy of
+    the message and its delivery there (copy_to()), committed before the messages are marked dispatched here.
+    """
     now = timezone.now()
     lease = now + timedelta(seconds=outbox_settings.OUTBOX["HANDOFF_SECONDS"])
-    with transaction.atomic():
+    here = current_alias()
+    with transaction.atomic(using=here):
         # No id watermark: a row committed late with a lower id is simply still NULL here, and is taken then.
         events = dialect(connection).take_undispatched(now=now, batch=batch)
         if not events:
             return 0, []
-        deliveries = [
-            Delivery(
-                event_id=event_id, subscriber=subscriber.name, ordered=subscriber.ordered,
-                aggregate_key=f"{aggregate_type}:{aggregate_id}"[:120], next_attempt_at=now,
-                # Unordered ones go straight out; ordered ones wait for claim() to check their turn.
-                status=Delivery.Status.PENDING if subscriber.ordered else Delivery.Status.IN_FLIGHT,
-                leased_until=None if subscriber.ordered else lease,
-            )
-            for event_id, name, aggregate_type, aggregate_id in events for subscriber in subscribers_for(name)
-        ]
+        deliveries, elsewhere = [], defaultdict(list)
+        split = len(settings.DATABASES) > 1  # with one database every subscriber is here: nothing to look up
+        for event_id, name, aggregate_type, aggregate_id in events:
+            for subscriber in subscribers_for(name):
+                if split and (alias := alias_for(subscriber.context)) != here:
+                    elsewhere[alias].append((event_id, subscriber))
+                    continue
+                deliveries.append(Delivery(
+                    event_id=event_id, subscriber=subscriber.name, ordered=subscriber.ordered,
+                    aggregate_key=f"{aggregate_type}:{aggregate_id}"[:120], next_attempt_at=now,
+                    # Unordered ones go straight out; ordered ones wait for claim() to check their turn.
+                    status=Delivery.Status.PENDING if subscriber.ordered else Delivery.Status.IN_FLIGHT,
+                    leased_until=None if subscriber.ordered else lease,
+                ))
         Delivery.objects.bulk_create(deliveries)
+        for alias, targets in elsewhere.items():
+            copy_to(alias, targets, now=now)
     return len(events), [(d.id, d.subscriber) for d in deliveries if d.status == Delivery.Status.IN_FLIGHT]
+
+
+def copy_to(alias: str, targets: list[tuple[int, object]], *, now) -> None:
+    """Copy messages of this database into `alias` with a pending delivery per subscriber there, idempotently.
+
+    The copy is marked dispatched (its relay never fans it out again) and is unique on event_id, a delivery on
+    (message, subscriber): a relay killed after this commit and before its own copies nothing twice the next
+    time. The relay of `alias` claims the deliveries (the copy's insert wakes it) and hands them to its workers.
+    """
+    rows = {row.id: row for row in OutboxEvent.objects.filter(id__in={event_id for event_id, _ in targets})}
+    with using(alias), transaction.atomic(using=alias):
+        OutboxEvent.objects.bulk_create([
+            OutboxEvent(event_id=row.event_id, name=row.name, version=row.version, aggregate_type=row.aggregate_type,
+                        aggregate_id=row.aggregate_id, payload=row.payload, headers=row.headers,
+                        occurred_at=row.occurred_at, dispatched_at=now)
+            for row in sorted(rows.values(), key=lambda row: row.id)  # publication order, for ordered subscribers
+        ], ignore_conflicts=True)
+        copies = dict(OutboxEvent.objects.filter(event_id__in=[row.event_id for row in rows.values()])
+                      .values_list("event_id", "id"))
+        Delivery.objects.bulk_create([
+            Delivery(event_id=copies[rows[event_id].event_id], subscriber=subscriber.name, ordered=subscriber.ordered,
+                     aggregate_key=f"{rows[event_id].aggregate_type}:{rows[event_id].aggregate_id}"[:120],
+                     next_attempt_at=now, status=Delivery.Status.PENDING)
+            for event_id, subscriber in targets
+        ], ignore_conflicts=True)
+        wake_after_commit()  # Redis wake-up; on PostgreSQL the copies' insert NOTIFYs that database's relay
 
 
 def claim(*, batch: int, now=None) -> list[tuple[int, str]]:
@@ -108,7 +148,7 @@ def held_by_workers() -> set[int] | None:
         client, key = getattr(channel, "client", None), getattr(channel, "unacked_key", None)
         if client is None or not isinstance(key, str):
             return None
-        held = set()
+        held, here = set(), current_alias()
         for _, value in client.hscan_iter(key):  # at most the workers' prefetch: a few messages per process
             try:
                 raw = json.loads(value)[0]
@@ -117,8 +157,10 @@ def held_by_workers() -> set[int] | None:
                 body = raw["body"]
                 if raw["properties"].get("body_encoding") == "base64":
                     body = base64.b64decode(body)
-                held.update(json.loads(body)[0][1])
-            except (ValueError, KeyError, IndexError, TypeError):
+                name, ids = json.loads(body)[0][:2]
+                if alias_for(subscriber_named(name).context) == here:  # ids are per database
+                    held.update(ids)
+            except (ValueError, KeyError, IndexError, TypeError, LookupError):
                 continue  # not a message of ours
         return held
 
@@ -184,10 +226,20 @@ def relay_until_idle(*, batch: int | None = None, max_cycles: int = 1000) -> int
     return total
 
 
-class Relay:
-    """The long-running relay: a cycle on every wake-up, and at least every POLL_SECONDS."""
+def relay_every_database(*, batch: int | None = None) -> int:
+    """relay_until_idle() on each database in turn (beat's safety net; one process doing every relay's work)."""
+    total = 0
+    for alias in aliases():
+        with using(alias):
+            total += relay_until_idle(batch=batch)
+    return total
 
-    def __init__(self):
+
+class Relay:
+    """The long-running relay of one database: a cycle on every wake-up, and at least every POLL_SECONDS."""
+
+    def __init__(self, database: str = "default"):
+        self.database = database
         self.stopping = False
         self.listener: Listener | None = None
         self._session = None
@@ -205,8 +257,12 @@ class Relay:
             self._session = connection.connection
 
     def run(self) -> None:
+        with using(self.database):
+            self._run()
+
+    def _run(self) -> None:
         self.listener = Listener().open()
-        logger.info("relay started (wake-up: %s)", self.listener.mode)
+        logger.info("relay of database %s started (wake-up: %s)", self.database, self.listener.mode)
         try:
             while not self.stopping:
                 try:

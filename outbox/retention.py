@@ -6,6 +6,8 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from common.db import aliases, using
+
 from .conf import outbox_settings
 from .models import Delivery, InboxRecord, OutboxEvent
 
@@ -56,3 +58,12 @@ def prune(*, older_than_days: float | None = None, done_older_than_seconds: floa
         OutboxEvent.objects.filter(dispatched_at__isnull=False, dispatched_at__lt=cutoff)
         .exclude(Exists(Delivery.objects.filter(event=OuterRef("pk")))), limit=limit)
     return {"deliveries": deliveries, "events": events, "inbox": inbox}
+
+
+def prune_every_database(**options) -> dict[str, dict[str, int]]:
+    """prune() on each database (each context's outbox, inbox and deliveries are in its own): counts per alias."""
+    counts = {}
+    for alias in aliases():
+        with using(alias):
+            counts[alias] = prune(**options)
+    return counts

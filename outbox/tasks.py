@@ -12,11 +12,11 @@ def deliver(subscriber: str, delivery_ids: list[int]) -> dict:
 
 @shared_task(name="outbox.relay", ignore_result=True)
 def relay_outbox() -> int:
-    """Safety net run by beat: a relay pass, in case no relay process is running."""
-    return relay.relay_until_idle()
+    """Safety net run by beat: a relay pass on every database, in case no relay process is running."""
+    return relay.relay_every_database()
 
 
 @shared_task(name="outbox.prune", ignore_result=True)
 def prune_outbox() -> dict:
     """Retention run by beat: prune delivered work past its retention (outbox.retention), in bounded batches."""
-    return retention.prune()
+    return retention.prune_every_database()

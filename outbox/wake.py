@@ -6,8 +6,9 @@ import select
 import threading
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
+from common.db import connection, current_alias
 from common.runtime import runtime
 
 from .conf import outbox_settings
@@ -62,7 +63,7 @@ def wake_after_commit() -> None:
         return
     if any(func is _publish_redis_wake for _, func, _ in connection.run_on_commit):
         return  # once per transaction is enough
-    transaction.on_commit(_publish_redis_wake)
+    transaction.on_commit(_publish_redis_wake, using=current_alias())
 
 
 def wake_now() -> None:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
+from common.db import atomic_for
 from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from common.money import Money
@@ -43,7 +44,7 @@ def payment_charge(*, order_id: str, amount: Money, payment_token: str) -> Payme
     try:
         charge = provider_charge(idempotency_key=f"order:{order_uuid}", amount=amount, payment_token=payment_token)
     except PaymentDeclined as declined:
-        with transaction.atomic():
+        with atomic_for("payments"):
             Payment.objects.create(
                 order_id=order_uuid, amount=amount.amount, currency=amount.currency,
                 status=Payment.Status.DECLINED, decline_reason=declined.details.get("reason", ""),
@@ -51,7 +52,7 @@ def payment_charge(*, order_id: str, amount: Money, payment_token: str) -> Payme
             publish(PaymentFailed(order_id=str(order_uuid), reason=declined.details.get("reason", "declined")))
         raise
     try:
-        with transaction.atomic():
+        with atomic_for("payments"):
             payment = Payment.objects.create(
                 order_id=order_uuid, amount=amount.amount, currency=amount.currency,
                 status=Payment.Status.CHARGED, provider_ref=charge.reference,
@@ -72,11 +73,11 @@ def payment_refund(*, order_id: str) -> Payment | None:
     """Refund the order's charge; with none, void the order so a charge landing later is refused. Idempotent."""
     order_uuid = parse_uuid(order_id)
     settled = [Payment.Status.CHARGED, Payment.Status.REFUNDED, Payment.Status.VOIDED]
-    with transaction.atomic():
+    with atomic_for("payments"):
         payment = Payment.objects.select_for_update().filter(order_id=order_uuid, status__in=settled).first()
         if payment is None:
             try:
-                with transaction.atomic():
+                with atomic_for("payments"):
                     return Payment.objects.create(order_id=order_uuid, amount=0, currency="EUR",
                                                   status=Payment.Status.VOIDED)
             except IntegrityError:
@@ -99,7 +100,7 @@ def payment_refund(*, order_id: str) -> Payment | None:
 def invoice_create(*, order_id: str, customer_id: int, total: Money) -> Invoice:
     """Invoice an order and publish InvoiceCreated; once per order."""
     order_uuid = parse_uuid(order_id)
-    with transaction.atomic():
+    with atomic_for("payments"):
         invoice, created = Invoice.objects.get_or_create(
             order_id=order_uuid, defaults={"customer_id": customer_id, "amount": total.amount,
                                            "currency": total.currency},

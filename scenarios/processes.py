@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from common.net import free_port
 from outbox.api import queue_for
@@ -28,10 +28,10 @@ def default_queue() -> str:
     return getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 
-def database_url() -> str:
-    """A DATABASE_URL for the database this process uses, so the children share it."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
+def database_url(alias: str = "default") -> str:
+    """A DATABASE_URL for the database this process uses (under `alias`), so the children share it."""
+    db = connections[alias].settings_dict
+    if connections[alias].vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -149,3 +149,8 @@ class Shop:
         for process in reversed(list(self.processes.values())):
             process.stop()
         self.processes.clear()
+
+
+def database_urls() -> str:
+    """DATABASE_URLS for the databases of this process's contexts (empty with one database), for the children."""
+    return ",".join(f"{alias}={database_url(alias)}" for alias in settings.DATABASES if alias != "default")

@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
+from common.db import atomic_for
 from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from outbox.api import publish
@@ -37,7 +38,7 @@ def shipment_schedule(*, order_id: str, address: str) -> Shipment:
             raise ShipmentCalledOff("the shipment of this order was called off", order_id=str(order_uuid))
         return existing
     try:
-        with transaction.atomic():
+        with atomic_for("shipping"):
             shipment = Shipment.objects.create(
                 order_id=order_uuid, address=address, pickup_date=_next_pickup_date(),
                 tracking_code=f"TRK{uuid.uuid4().hex[:12].upper()}",
@@ -52,11 +53,11 @@ def shipment_schedule(*, order_id: str, address: str) -> Shipment:
 def shipment_cancel(*, order_id: str) -> Shipment:
     """Cancel the order's shipment unless it was dispatched; idempotent. With none yet, a later one is refused."""
     order_uuid = parse_uuid(order_id)
-    with transaction.atomic():
+    with atomic_for("shipping"):
         shipment = Shipment.objects.select_for_update().filter(order_id=order_uuid).first()
         if shipment is None:
             try:
-                with transaction.atomic():
+                with atomic_for("shipping"):
                     return Shipment.objects.create(
                         order_id=order_uuid, status=Shipment.Status.CANCELLED, pickup_date=timezone.localdate(),
                         tracking_code="",
@@ -75,7 +76,7 @@ def shipment_cancel(*, order_id: str) -> Shipment:
 
 def shipment_dispatch(*, shipment_id: uuid.UUID) -> Shipment:
     """Mark a scheduled shipment as gone with the carrier."""
-    with transaction.atomic():
+    with atomic_for("shipping"):
         shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
         if shipment.status == Shipment.Status.DISPATCHED:
             return shipment

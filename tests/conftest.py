@@ -110,6 +110,18 @@ def place_order_via_api(user, sku: str, quantity: int) -> dict:
 
 
 @pytest.fixture(autouse=True)
+def one_database_per_query(settings):
+    """With a database per context, a query that names another database's table fails the test (tests/dbguard.py)."""
+    if len(settings.DATABASES) == 1:
+        yield
+        return
+    from tests.dbguard import no_cross_database_queries
+
+    with no_cross_database_queries():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_resilience_state():
     """Every test starts with closed breakers, no pinned states, new clients and re-read fault rules."""
     from common.runtime import runtime
@@ -138,6 +150,14 @@ ONCE_PER_RUN = (
 
 
 def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if len(settings.DATABASES) > 1:  # a database per context: every test may use each of them
+        for item in items:
+            marker = item.get_closest_marker("django_db")
+            if marker is not None and "databases" not in marker.kwargs:
+                item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "databases": "__all__"}),
+                                append=False)
     if os.environ.get("SHOP_TEST_REPEAT_PASS"):
         root = str(config.rootpath)
         for item in items:

@@ -18,13 +18,17 @@ def deliver_outbox(*, rounds: int = 50) -> int:
 
     A worker's handler commits, and what it left to run after its commit (orders' handlers run the saga then)
     runs too: in a test's own transaction nothing commits, so this runs those callbacks itself."""
+    from common.db import aliases, using
     from outbox.delivery import deliver_batch
     from outbox.relay import claim, fan_out
 
     total = 0
     for _ in range(rounds):
-        _, in_flight = fan_out(batch=1000)
-        work = in_flight + claim(batch=1000)
+        work = []
+        for alias in aliases():  # a relay per database (one with a single database)
+            with using(alias):
+                _, in_flight = fan_out(batch=1000)
+                work += in_flight + claim(batch=1000)
         if not work:
             break
         by_subscriber: dict[str, list[int]] = {}

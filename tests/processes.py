@@ -23,12 +23,20 @@ def test_database_url() -> str:
     return database_url()
 
 
+def test_database_urls() -> str:
+    """DATABASE_URLS that reach this test run's database of each context (empty with one database)."""
+    from scenarios.processes import database_urls
+
+    return database_urls()
+
+
 def child_env(**extra) -> dict:
     """The environment for a process that must share this test run's database and queues."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": test_database_url(),
+        "DATABASE_URLS": test_database_urls(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "PYTHONUNBUFFERED": "1",
@@ -75,9 +83,10 @@ def celery_worker(*, concurrency: int = 1, log_name: str = "worker", env: dict |
 
 
 @contextmanager
-def relay(*, log_name: str = "relay", env: dict | None = None):
-    """A real `manage.py relay_outbox` process on this run's database."""
-    with running([sys.executable, "manage.py", "relay_outbox"], log_name=log_name, env=env) as process:
+def relay(*, log_name: str = "relay", env: dict | None = None, database: str = "default"):
+    """A real `manage.py relay_outbox` process on this run's database (`database`: the alias it serves)."""
+    with running([sys.executable, "manage.py", "relay_outbox", "--database", database], log_name=log_name,
+                 env=env) as process:
         yield process
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from common.db import alias_for
 from common.net import free_port
 from outbox.api import queue_for
 
@@ -100,12 +101,23 @@ def load(name: str) -> Topology:
         if not declared.get("queues") or unknown:
             raise TopologyError(f"{path.name}: workers.{worker} needs queues from {sorted(known_queues)}"
                                 + (f", not {sorted(unknown)}" if unknown else ""))
+    for context, ctx in contexts.items():
+        # The settings (DATABASE_URLS, shared by every process) say where a context's data is; a file that says
+        # otherwise would describe another shop.
+        if "database" in ctx and ctx["database"] != alias_for(context):
+            raise TopologyError(f"{path.name}: contexts.{context}.database is {ctx['database']!r} but DATABASE_URLS "
+                                f"puts {context} on {alias_for(context)!r}")
+    relays = data.get("relays", {})
+    for relay, declared in relays.items():
+        if declared.get("database", "default") not in settings.DATABASES:
+            raise TopologyError(f"{path.name}: relays.{relay}.database {declared.get('database')!r} is no database "
+                                f"(known: {', '.join(settings.DATABASES)})")
     web = data.get("web", {})
     if not web.get("address") or web.get("server", "runserver") not in ("runserver", "gunicorn"):
         raise TopologyError(f"{path.name}: [web] needs an address and server = runserver|gunicorn")
     return Topology(
         name=path.stem, description=data.get("description", ""), logs=Path(settings.VAR_DIR) / data.get("logs", path.stem),
-        web=data["web"], contexts=contexts, workers=data.get("workers", {}), relays=data.get("relays", {}),
+        web=data["web"], contexts=contexts, workers=data.get("workers", {}), relays=relays,
         beat="beat" in data,
     )
 
@@ -138,6 +150,20 @@ def queues(names) -> str:
     return ",".join(default if name == DEFAULT_QUEUE else queue_for(name) for name in names)
 
 
+def relays(topology: Topology, databases=None) -> dict[str, str]:
+    """Relay process name -> database: the file's relays, and `relay-<alias>` for each database none serves.
+
+    Every database holds an outbox (its contexts' messages and the deliveries copied to them), so every one
+    needs a relay: with DATABASE_URLS naming a database per context, `split` runs one relay per database.
+    """
+    if not topology.relays:
+        return {}
+    named = {relay: declared.get("database", "default") for relay, declared in topology.relays.items()}
+    served = set(named.values())
+    databases = settings.DATABASES if databases is None else databases
+    return {**named, **{f"relay-{alias}": alias for alias in databases if alias not in served}}
+
+
 def processes(topology: Topology, *, log_dir: Path) -> list[ProcessSpec]:
     """Every process of the topology, in start order: context servers, web, workers, relays, beat."""
     python = sys.executable
@@ -163,9 +189,9 @@ def processes(topology: Topology, *, log_dir: Path) -> list[ProcessSpec]:
                      f"--concurrency={declared.get('concurrency', 1)}", f"--hostname={worker}-{topology.name}@%h",
                      "--without-gossip", "--without-mingle", "-Q", worker_queues),
             f"queues {worker_queues}", Probe("file", str(ready)), {"TOPOLOGY_READY_FILE": str(ready)}))
-    for relay, declared in topology.relays.items():
-        result.append(ProcessSpec(relay, (python, "manage.py", "relay_outbox"),
-                                  f"database {declared.get('database', 'default')}", Probe("running")))
+    for relay, alias in relays(topology).items():
+        result.append(ProcessSpec(relay, (python, "manage.py", "relay_outbox", "--database", alias),
+                                  f"database {alias}", Probe("running")))
     if topology.beat:
         result.append(ProcessSpec("beat", (python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
                                            f"--schedule={log_dir / 'celerybeat-schedule'}"),

@@ -99,6 +99,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
     )
+# A database per context (docs/topology.md): DATABASE_URLS="orders=postgres://.../orders,inventory=..." adds one
+# alias per named context; a context not named, the storefront and Django's own apps stay on `default`.
+DATABASES.update({
+    context.strip(): {**dj_database_url.parse(url.strip(), conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]),
+                      "CONN_HEALTH_CHECKS": True}
+    for context, _, url in (item.partition("=") for item in os.environ.get("DATABASE_URLS", "").split(",") if item)
+})
+CONTEXT_DATABASES = {alias: alias for alias in DATABASES if alias != "default"}  # context -> alias (config/routers.py)
+DATABASE_ROUTERS = ["config.routers.ContextRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

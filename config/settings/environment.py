@@ -13,6 +13,10 @@ ENVIRONMENT = Environment(
     Env("ALLOWED_HOSTS", "127.0.0.1,localhost", "comma-separated host names", ("ALLOWED_HOSTS",)),
     Env("SHOP_VAR_DIR", "var/", "where the SQLite file, the filesystem broker's folders and logs live"),
     Env("DATABASE_URL", "sqlite:///var/db.sqlite3", "any URL dj-database-url reads (postgres://...)", ("DATABASES",)),
+    Env("DATABASE_URLS", None, "context=URL,... : a database of its own per named context (docs/topology.md); "
+        "unnamed contexts stay on DATABASE_URL", ("DATABASES", "CONTEXT_DATABASES")),
+    Env("SHOP_TEST_DATABASE_PER_CONTEXT", "off", "test profile, PostgreSQL: every context on a test database of "
+        "its own (scripts/test's per-context pass)", ("DATABASES",)),
     Env("DB_CONN_MAX_AGE", "60", "seconds a database connection is kept (checked before reuse)", ("DATABASES",)),
     Env("LOG_LEVEL", "INFO", "the root logger's level", ("LOGGING",)),
     Env("CELERY_BROKER_URL", "filesystem:// (test profile: memory://)", "redis://127.0.0.1:6379/0 or "
@@ -28,7 +32,7 @@ ENVIRONMENT = Environment(
         ("BOUNDARIES",)),
     Env("<CONTEXT>_TRANSPORT", None, "local, rest or grpc: moves one boundary whatever the profile", ("BOUNDARIES",)),
     Env("<CONTEXT>_REST_TARGET", "http://127.0.0.1:810N", "where a context's REST server is (N: inventory 1, "
-        "orders 2, payments 3, shipping 4)", ("BOUNDARIES",)),
+        "orders 2, payments 3, shipping 4, reviews 5)", ("BOUNDARIES",)),
     Env("<CONTEXT>_GRPC_TARGET", "127.0.0.1:5010N", "where its gRPC server is", ("BOUNDARIES",)),
     Env("<CONTEXT>_SERVICE_TOKEN", "dev-<context>-service-token; production: none", "the token its "
         "internal endpoints accept; the production profile refuses weak ones when a boundary is remote",

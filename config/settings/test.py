@@ -5,7 +5,7 @@ from outbox.conf import outbox_settings
 from shop.conf import shop_settings
 
 from .base import *  # noqa: F401,F403
-from .base import DATABASES, VAR_DIR
+from .base import BASE_DIR, DATABASES, VAR_DIR, env_bool
 
 DEBUG = False
 SECRET_KEY = "test-secret-key"
@@ -28,11 +28,20 @@ CELERY_BEAT_SCHEDULE = {}
 # A subscriber added without touching the publisher (loyalty points), and probes for the delivery tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.loyalty"]  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A file, not memory, so worker processes started by tests see the same test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
-else:
-    # One test database per run, so two checkouts can run their suites at once on one server.
-    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+if env_bool("SHOP_TEST_DATABASE_PER_CONTEXT", False) and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Every context (an app with an api.py, but the outbox that each of them holds) on a database of its own,
+    # on default's server: what DATABASE_URLS does in production (scripts/test runs tests/e2e this way).
+    for _context in INSTALLED_APPS:  # noqa: F405
+        if "." not in _context and _context != "outbox" and (BASE_DIR / _context / "api.py").exists():  # noqa: F405
+            DATABASES.setdefault(_context, {**DATABASES["default"], "NAME": f"{DATABASES['default']['NAME']}_{_context}"})
+    CONTEXT_DATABASES = {alias: alias for alias in DATABASES if alias != "default"}
+for _alias, _database in DATABASES.items():
+    if _database["ENGINE"].endswith("sqlite3"):
+        # A file, not memory, so worker processes started by tests see the same test database.
+        _database["TEST"] = {"NAME": str(VAR_DIR / f"test-{_alias}-{os.getpid()}.sqlite3"
+                                         if _alias != "default" else VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    else:
+        # One test database per run, so two checkouts can run their suites at once on one server.
+        _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{os.getpid()}"}
 # Rate limits off (suites place many orders per customer); tests/security turns them on to test them.
 API_THROTTLE = shop_settings.from_env("API_THROTTLE", default={"enabled": False})

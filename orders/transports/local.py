@@ -68,7 +68,7 @@ def _timeline(order: OrderModel) -> tuple[TimelineEntry, ...]:
     except OrderModel.saga.RelatedObjectDoesNotExist:
         return tuple(
             TimelineEntry(at=m.occurred_at, kind="event", name=m.name, outcome="published")
-            for m in messages_about(aggregate_type="order", aggregate_id=str(order.id))
+            for m in messages_about(context="orders", aggregate_type="order", aggregate_id=str(order.id))
         )
     return tuple(
         TimelineEntry(at=step.finished_at, kind=step.kind, name=step.name, outcome=step.outcome, detail=step.error)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from common.db import aliases, using
 from outbox.delivery import deliver_batch
 from outbox.models import Delivery
 from outbox.relay import claim, fan_out
@@ -20,19 +21,21 @@ def settle(*, down: frozenset[str] = frozenset(), rounds: int = 40) -> None:
 
     for _ in range(rounds):
         moved = 0
-        # Backoffs are the relay's business; here time is skipped so retries happen now.
-        Delivery.objects.filter(status=Delivery.Status.FAILED).update(next_attempt_at=timezone.now())
-        _, in_flight = fan_out(batch=1000)
-        work: dict[str, list[int]] = {}
-        for delivery_id, subscriber in in_flight + claim(batch=1000):
-            work.setdefault(subscriber, []).append(delivery_id)
-        for subscriber, ids in work.items():
-            if subscriber.split(".")[0] in down:
-                # Nobody consumes this context's queue: the messages wait.
-                Delivery.objects.filter(id__in=ids).update(status=Delivery.Status.PENDING, leased_until=None)
-                continue
-            deliver_batch(subscriber, ids)
-            moved += len(ids)
+        for alias in aliases():  # a relay per database (one in the monolith)
+            with using(alias):
+                # Backoffs are the relay's business; here time is skipped so retries happen now.
+                Delivery.objects.filter(status=Delivery.Status.FAILED).update(next_attempt_at=timezone.now())
+                _, in_flight = fan_out(batch=1000)
+                work: dict[str, list[int]] = {}
+                for delivery_id, subscriber in in_flight + claim(batch=1000):
+                    work.setdefault(subscriber, []).append(delivery_id)
+                for subscriber, ids in work.items():
+                    if subscriber.split(".")[0] in down:
+                        # Nobody consumes this context's queue: the messages wait.
+                        Delivery.objects.filter(id__in=ids).update(status=Delivery.Status.PENDING, leased_until=None)
+                        continue
+                    deliver_batch(subscriber, ids)
+                    moved += len(ids)
         for order_id in CheckoutSaga.objects.filter(waiting=True).values_list("pk", flat=True):
             before = CheckoutSaga.objects.get(pk=order_id).log.count()
             saga_resume(order_id=str(order_id))

@@ -9,6 +9,7 @@ import signal
 import time
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from common.models import FaultRule
@@ -48,6 +49,9 @@ def mode(request, settings):
     return request.param
 
 
+RELAYS = {"relay": "default", **{f"relay-{alias}": alias for alias in settings.DATABASES if alias != "default"}}
+
+
 class Processes:
     """The worker and the relay, each restartable after a SIGKILL."""
 
@@ -57,7 +61,7 @@ class Processes:
 
     def start(self, name):
         manager = (celery_worker(concurrency=2, log_name=f"inv-{name}", env=self.env) if name == "worker"
-                   else relay(log_name=f"inv-{name}", env=self.env))
+                   else relay(log_name=f"inv-{name}", env=self.env, database=RELAYS[name]))
         self.running[name] = (manager, manager.__enter__())
 
     def kill(self, name):
@@ -89,7 +93,8 @@ def test_books_balance_after_a_storm_of_faults(mode, catalog, monkeypatch):
                     CHECKOUT_SAGA_BACKOFF_INITIAL="0.2", CHECKOUT_SAGA_BACKOFF_MAX="1")
     processes = Processes(env)
     processes.start("worker")
-    processes.start("relay")
+    for name in RELAYS:  # one per database
+        processes.start(name)
     order_ids, kills, dead_placers = [], 0, 0
     try:
         for _ in range(ORDERS):
@@ -102,6 +107,8 @@ def test_books_balance_after_a_storm_of_faults(mode, catalog, monkeypatch):
                 FaultRule.objects.all().delete()
             elif roll < 0.55:
                 victim = rng.choice(["worker", "relay"])
+                if victim == "relay" and len(RELAYS) > 1:
+                    victim = rng.choice(sorted(RELAYS))
                 processes.kill(victim)
                 kills += 1
                 processes.start(victim)

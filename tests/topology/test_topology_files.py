@@ -34,6 +34,9 @@ def test_split_serves_four_contexts_and_points_every_boundary_at_them():
     ('[contexts.orders]\n', "[web] needs an address"),
     ('[web]\nserver = "gunicorn"\n', "[web] needs an address"),
     ('[web\n', "not valid TOML"),
+    ('[web]\naddress = "127.0.0.1:1"\n[contexts.orders]\ndatabase = "orders"\n',
+     "contexts.orders.database is 'orders' but DATABASE_URLS puts orders on 'default'"),
+    ('[web]\naddress = "127.0.0.1:1"\n[relays.relay]\ndatabase = "nowhere"\n', "'nowhere' is no database"),
 ])
 def test_a_wrong_topology_is_refused_with_what_is_wrong(tmp_path, text, message):
     path = tmp_path / "wrong.toml"
@@ -54,3 +57,11 @@ def test_procfile_lists_every_process_with_its_boundaries(capsys):
                           *(f"worker-{c}" for c in ("orders", "inventory", "payments", "shipping", "notifications", "shop"))}
     assert "gunicorn config.wsgi:application" in lines["web"]
     assert "INVENTORY_TRANSPORT=grpc" in lines["web"] and "serve_context inventory --grpc" in lines["inventory"]
+
+
+def test_every_database_gets_a_relay():
+    # DATABASE_URLS naming two contexts: the file's relay serves default, run_topology adds one for each other.
+    assert spec.relays(spec.load("split"), databases=["default", "orders", "payments"]) == {
+        "relay": "default", "relay-orders": "orders", "relay-payments": "payments"}
+    relay = next(p for p in spec.processes(spec.load("split"), log_dir=spec.load("split").logs) if p.name == "relay")
+    assert relay.args[-2:] == ("--database", "default")

@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand
 
 from common.management.arguments import bounded
-from outbox.retention import prune
+from outbox.retention import prune_every_database
 
 
 class Command(BaseCommand):
@@ -17,5 +17,8 @@ class Command(BaseCommand):
                             help="At most this many rows of each kind.")
 
     def handle(self, *args, older_than_days=None, done_older_than_seconds=None, limit=None, **options):
-        counts = prune(older_than_days=older_than_days, done_older_than_seconds=done_older_than_seconds, limit=limit)
-        self.stdout.write(", ".join(f"{count} {what}" for what, count in counts.items()) + " pruned")
+        every = prune_every_database(older_than_days=older_than_days, done_older_than_seconds=done_older_than_seconds,
+                                     limit=limit)
+        for alias, counts in every.items():
+            where = f" ({alias})" if len(every) > 1 else ""
+            self.stdout.write(", ".join(f"{count} {what}" for what, count in counts.items()) + f" pruned{where}")

@@ -49,8 +49,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"{process.name}: env {env} {shlex.join(process.args)}")
             return
         if migrate:
-            self.stdout.write("==> migrating the database")
-            call_command("migrate", interactive=False, verbosity=0)
+            for alias in connections:  # each context's tables on its database, the outbox's on every one
+                self.stdout.write(f"==> migrating the database {alias}" if len(connections.settings) > 1
+                                  else "==> migrating the database")
+                call_command("migrate", interactive=False, verbosity=0, database=alias)
         if demo:
             self.stdout.write("==> loading demo data")
             call_command("load_demo", stdout=self.stdout)

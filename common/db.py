@@ -1,0 +1,59 @@
+"""Which database each context's data lives in, and transactions on it: atomic_for("orders")."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+# The alias the code running now works on: set by atomic_for() (a service) and using() (the relay, a worker).
+# The outbox's tables exist on every alias; they are read and written on this one (config/routers.py).
+_current: ContextVar[str] = ContextVar("shop_db_alias", default=DEFAULT_DB_ALIAS)
+
+
+def alias_for(context: str) -> str:
+    """The DATABASES alias of a context's data (settings.CONTEXT_DATABASES; `default` when not named)."""
+    return settings.CONTEXT_DATABASES.get(context, DEFAULT_DB_ALIAS)
+
+
+def current_alias() -> str:
+    """The alias of the transaction the caller runs in (the innermost atomic_for/using)."""
+    return _current.get()
+
+
+def aliases() -> list[str]:
+    """Every configured database alias, `default` first: one relay, one retention run and one migrate each."""
+    return list(settings.DATABASES)
+
+
+@contextmanager
+def using(alias: str):
+    """Run the block on `alias`: the outbox's queries and publish() go to that database."""
+    token = _current.set(alias)
+    try:
+        yield alias
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def atomic_for(context: str, *, durable: bool = False):
+    """transaction.atomic() on the database of `context`, with the outbox writing to that database too."""
+    alias = alias_for(context)
+    token = _current.set(alias)
+    try:
+        with transaction.atomic(using=alias, durable=durable):
+            yield
+    finally:
+        _current.reset(token)
+
+
+class _CurrentConnection:
+    """Like django.db.connection, but the connection of current_alias() (the outbox's raw SQL runs on it)."""
+
+    def __getattr__(self, name):
+        return getattr(connections[_current.get()], name)
+
+
+connection = _CurrentConnection()
