@@ -1,8 +1,9 @@
 """Reviews' business operations: post a review (ReviewPosted goes to the outbox with it)."""
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
+from common.db import atomic_for
 from common.errors import ValidationFailed, check_range
 from outbox.api import publish
 
@@ -29,7 +30,7 @@ def review_create(*, sku: str, customer_id: int, rating: int, text: str) -> Revi
     if "\x00" in text:
         raise ValidationFailed("text must not contain NUL characters", field="text")  # PostgreSQL text refuses them
     try:
-        with transaction.atomic():
+        with atomic_for("reviews"):
             review = Review.objects.create(sku=sku, customer_id=customer_id, rating=rating, text=text)
             publish(ReviewPosted(sku=sku, review_id=str(review.id), rating=rating))
     except IntegrityError:
