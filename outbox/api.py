@@ -117,3 +117,10 @@ def messages_about(*, aggregate_type: str, aggregate_id: str) -> list[Envelope]:
 
     return [envelope_of(row) for row in
             OutboxEvent.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).order_by("id")]
+
+
+def outbox_status() -> dict:
+    """Deliveries per state and the lag in seconds (outbox.selectors.outbox_status): for probes and metrics."""
+    from .selectors import outbox_status as read
+
+    return read()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from common.errors import NotYetKnown
+from common.observers import observer
 
 from .envelope import Envelope, message_context
 from .models import Delivery, InboxRecord, OutboxEvent
@@ -68,7 +69,7 @@ def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope], *, done_
 
 def _run(subscriber: Subscriber, envelope: Envelope) -> None:
     with message_context(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-                         traceparent=envelope.traceparent):
+                         traceparent=envelope.traceparent), observer().handling(subscriber, envelope):
         subscriber.handler(upcast(envelope, subscriber.version))
 
 

@@ -355,6 +355,15 @@ CELERY_BEAT_SCHEDULE["resume-stuck-sagas"] = {
 # placed and stored on it, so orders in flight finish the way they started.
 CHECKOUT_MODE = os.environ.get("CHECKOUT_MODE", "orchestrated")
 
+# --- Metrics (docs/observability.md, "Metrics") ---
+# What boundary calls, handlers, sagas and tasks report goes to this observer (common/observers.py).
+OBSERVER = "observability.metrics.PrometheusObserver"
+METRICS = {
+    # GET /metrics answers a staff session, or this token as `Authorization: Bearer ...` ("": staff only).
+    "SCRAPE_TOKEN": os.environ.get("METRICS_SCRAPE_TOKEN", ""),
+    "DB_TIMEOUT_SECONDS": float(os.environ.get("METRICS_DB_TIMEOUT_SECONDS", "2")),  # the outbox gauges' read
+}
+
 # --- The simulated payment provider ----------------------------------------------------------
 PAYMENT_PROVIDER = {
     # Test tokens, as Stripe publishes them: these are charged; the decline_tokens are declined with
