@@ -51,11 +51,13 @@ SAGA = Histogram("shop_saga_seconds", "A checkout from its start to its end (com
                  ["mode", "outcome"], buckets=WAIT_BUCKETS)
 CELERY_TASK = Histogram("shop_celery_task_seconds", "A Celery task's run in a worker, by its final state.",
                         ["task", "state"], buckets=CALL_BUCKETS)
+CELERY_QUEUED = Histogram("shop_celery_task_queued_seconds", "From a task's sending to its start in a worker "
+                          "(wall clocks of two processes).", ["task"], buckets=WAIT_BUCKETS)
 PROCESSES = Gauge("shop_processes", "Live processes of each kind writing metrics.", ["kind"],
                   multiprocess_mode="livesum")
 
 ALL = (BOUNDARY_CALL, BOUNDARY_RETRIES, BOUNDARY_FALLBACKS, FAULTS_INJECTED, BREAKER_STATE, BREAKER_TRANSITIONS,
-       HANDLER, DELIVERY_LATENCY, SAGA_STEP, SAGA, CELERY_TASK, PROCESSES)
+       HANDLER, DELIVERY_LATENCY, SAGA_STEP, SAGA, CELERY_TASK, CELERY_QUEUED, PROCESSES)
 BREAKER_LEVELS = {"closed": 0, "half-open": 1, "half_open": 1, "open": 2}
 _children: dict = runtime.store("metrics.children", built_from={"BOUNDARIES"})
 
@@ -172,10 +174,19 @@ runtime.on_reload(reset)
 # --- processes: Celery tasks, process kinds, dead processes ------------------------------------
 
 _task_started: dict[str, float] = {}
+SENT_AT = "shop_sent_at"  # a message header: when the task was sent (time.time() of the sender)
 
 
-def _task_prerun(task_id=None, **_):
+def _before_publish(headers=None, **_):
+    if headers is not None:
+        headers[SENT_AT] = time.time()
+
+
+def _task_prerun(task_id=None, task=None, **_):
     _task_started[task_id] = time.perf_counter()
+    sent_at = getattr(task.request, SENT_AT, None) if task is not None else None
+    if isinstance(sent_at, (int, float)):  # not for an eager task: it was never sent
+        CELERY_QUEUED.labels(task.name).observe(max(time.time() - sent_at, 0.0))
 
 
 def _task_postrun(task_id=None, task=None, state=None, **_):
@@ -214,8 +225,9 @@ def process_kind(argv: list[str]) -> str | None:
 
 def install() -> None:
     """Connect the Celery signals and count this process by its kind (observability's AppConfig.ready)."""
-    from celery.signals import task_postrun, task_prerun, worker_process_shutdown
+    from celery.signals import before_task_publish, task_postrun, task_prerun, worker_process_shutdown
 
+    before_task_publish.connect(_before_publish, weak=False, dispatch_uid="shop-metrics-publish")
     task_prerun.connect(_task_prerun, weak=False, dispatch_uid="shop-metrics-prerun")
     task_postrun.connect(_task_postrun, weak=False, dispatch_uid="shop-metrics-postrun")
     worker_process_shutdown.connect(lambda **_: mark_process_dead(os.getpid()), weak=False,

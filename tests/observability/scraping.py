@@ -28,7 +28,8 @@ def assert_every_process_kind_measured(web: str, launcher_output: str, *, checko
     families = scrape(web)
     kinds = {s.labels["kind"] for s in families["shop_processes"] if s.value >= 1}
     servers = served_http(launcher_output)
-    assert {"web", "worker", "relay", "beat", *(f"serve_context:{c}" for c in servers)} <= kinds, kinds
+    grpc_only = re.findall(r"^\s+(\w+)\s+grpc \S+$", launcher_output, re.M)
+    assert {"web", "worker", "relay", "beat", *(f"serve_context:{c}" for c in [*servers, *grpc_only])} <= kinds, kinds
     calls = {(s.labels["caller"], s.labels["boundary"]) for s in families["shop_boundary_call_seconds"]
              if s.name.endswith("_count")}
     assert ("shop", "orders") in calls, calls  # the web's own call
@@ -36,6 +37,7 @@ def assert_every_process_kind_measured(web: str, launcher_output: str, *, checko
     handlers = {s.labels["subscriber"] for s in families["shop_outbox_handler_seconds"] if s.name.endswith("_count")}
     assert any(name.startswith("notifications.") for name in handlers), handlers  # the workers' work
     assert any(s.labels["task"] == "outbox.deliver" for s in families["shop_celery_task_seconds"])
+    assert any(s.labels["task"] == "outbox.deliver" for s in families["shop_celery_task_queued_seconds"])
     assert any(s.labels["mode"] == checkout_mode and s.labels["outcome"] == "completed"
                for s in families["shop_saga_seconds"] if s.name.endswith("_count"))
     assert families["shop_outbox_status_up"][0].value == 1 and "shop_outbox_lag_seconds" in families
