@@ -232,6 +232,8 @@ def install() -> None:
     task_postrun.connect(_task_postrun, weak=False, dispatch_uid="shop-metrics-postrun")
     worker_process_shutdown.connect(lambda **_: mark_process_dead(os.getpid()), weak=False,
                                     dispatch_uid="shop-metrics-child-exit")
+    if multiprocess_dir():  # a missing directory would make every sample written (so every call) fail
+        os.makedirs(multiprocess_dir(), exist_ok=True)
     kind = process_kind(sys.argv)
     if kind:
         PROCESSES.labels(kind).set(1)
