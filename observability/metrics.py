@@ -58,7 +58,7 @@ PROCESSES = Gauge("shop_processes", "Live processes of each kind writing metrics
 
 ALL = (BOUNDARY_CALL, BOUNDARY_RETRIES, BOUNDARY_FALLBACKS, FAULTS_INJECTED, BREAKER_STATE, BREAKER_TRANSITIONS,
        HANDLER, DELIVERY_LATENCY, SAGA_STEP, SAGA, CELERY_TASK, CELERY_QUEUED, PROCESSES)
-BREAKER_LEVELS = {"closed": 0, "half-open": 1, "half_open": 1, "open": 2}
+BREAKER_LEVELS = {"closed": 0, "forced-closed": 0, "half-open": 1, "open": 2, "forced-open": 2}
 _children: dict = runtime.store("metrics.children", built_from={"BOUNDARIES"})
 
 

@@ -181,6 +181,7 @@ class Breaker:
 
     def force(self, state: str | None) -> None:
         """Pin the breaker open or closed (FORCED_OPEN / FORCED_CLOSED), or unpin it (None)."""
+        observer().breaker_changed(self.name, self.state, state or self._cb.current_state)
         set_forced_state(self.name, state)
 
     def reset(self) -> None:

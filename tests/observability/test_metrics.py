@@ -117,6 +117,11 @@ def test_breaker_transitions_and_state(staff_client):
     families = scrape(staff_client)
     assert samples(families, "shop_breaker_transitions_total", boundary="metrics-probe", to_state="open")[0].value == 1
     assert samples(families, "shop_breaker_state", boundary="metrics-probe")[0].value == 2
+    breaker.force("forced-closed")  # pinned by an operator (admin, Circuit breakers page)
+    families = scrape(staff_client)
+    assert samples(families, "shop_breaker_transitions_total", boundary="metrics-probe", from_state="open",
+                   to_state="forced-closed")[0].value == 1
+    assert samples(families, "shop_breaker_state", boundary="metrics-probe")[0].value == 0
 
 
 # --- names and docs ---------------------------------------------------------------------------
