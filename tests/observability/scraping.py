@@ -45,3 +45,16 @@ def assert_every_process_kind_measured(web: str, launcher_output: str, *, checko
         assert "shop_boundary_call_seconds" in scrape(base), context
         refused = requests.get(f"{base}/metrics", timeout=10)
         assert refused.status_code == 401 and refused.json()["code"] == "not_authenticated"
+
+
+def map_cells(web: str, username: str, password: str) -> dict[tuple[str, str, str], str]:
+    """The communication map's "p50 / p99 / error rate" cell of every arrow, read as a staff member would."""
+    session = requests.Session()
+    session.get(f"{web}/admin/login/", timeout=10)
+    response = session.post(f"{web}/admin/login/", timeout=10, data={
+        "username": username, "password": password, "next": "/admin/communication-map/",
+        "csrfmiddlewaretoken": session.cookies["csrftoken"]}, headers={"Referer": f"{web}/admin/login/"})
+    assert response.status_code == 200 and "communication-map" in response.url, response.text[:500]
+    return {(source, target, kind): cell for source, target, kind, cell in re.findall(
+        r"<tr class=\"\w+\">\s*<td>(\w+)</td><td>(\w+)</td><td>([\w -]+)</td>.*?<td class=\"metrics\">(.*?)</td>",
+        response.text, re.S)}
