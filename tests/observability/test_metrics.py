@@ -7,10 +7,16 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from django.test import override_settings
+
+from common.errors import BoundaryUnavailable
 from common.models import FaultRule
+from common.resilience.breaker import BreakerOpen
+from common.resilience.proxy import invoke
 from common.resilience.faults import runtime_rules
 from observability import metrics
 from observability.scrape import OutboxCollector, quantile
+from tests.common.test_policy import Flaky, resilience
 from tests.conftest import deliver_outbox, place_order_via_api
 
 pytestmark = pytest.mark.django_db
@@ -101,11 +107,26 @@ def test_faults_retries_breakers_and_failures_are_counted(staff_client, customer
     failed = samples(families, "shop_boundary_call_seconds_count", boundary="payments", operation="charge",
                      outcome="unavailable")
     assert failed and failed[0].value >= 1
-    # A retried idempotent read: one abort, then the call goes through on its second try.
-    FaultRule.objects.all().delete()
-    runtime_rules.invalidate()
-    metrics.PrometheusObserver().boundary_retry("inventory", "availability")
-    assert samples(scrape(staff_client), "shop_boundary_retries_total", boundary="inventory")[0].value == 1
+
+
+def test_retries_fallbacks_and_rejected_calls_have_their_outcome(staff_client):
+    policies = resilience(read={"idempotent": True}, guess={"fallback": "tests.common.test_policy.fallback_answer"})
+    policies["defaults"]["breaker"] = {"minimum_number_of_calls": 2, "failure_rate_threshold": 50,
+                                       "wait_duration_in_open_state": 60}
+    with override_settings(RESILIENCE=policies):
+        assert invoke("svc", "read", Flaky(1), (), {}) == "ok"  # on its second try
+        assert invoke("svc", "guess", Flaky(1), (), {"sku": "X"}) == ("fallback", "X")
+        for _ in range(3):  # failing tries open the breaker: the calls after it are rejected
+            with pytest.raises(BoundaryUnavailable):
+                invoke("svc", "read", Flaky(9), (), {})
+        with pytest.raises(BreakerOpen):
+            invoke("svc", "read", Flaky(0), (), {})
+    families = scrape(staff_client)
+    assert samples(families, "shop_boundary_retries_total", boundary="svc", operation="read")[0].value >= 1
+    assert samples(families, "shop_boundary_fallbacks_total", boundary="svc", operation="guess")[0].value == 1
+    outcomes = {s.labels["outcome"]: s.value for s in samples(families, "shop_boundary_call_seconds_count",
+                                                              caller="tests", boundary="svc")}
+    assert outcomes["ok"] == 1 and outcomes["fallback"] == 1 and outcomes["breaker_open"] >= 1
 
 
 def test_breaker_transitions_and_state(staff_client):
