@@ -18,6 +18,7 @@ urlpatterns = [
     # Its own template (observability/templates) drops the Google Fonts links: no internet here.
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"), name="redoc"),
     path("healthz", healthz, name="healthz"),  # readiness probe (run_topology, load balancers)
+    path("", include("observability.metrics_urls")),  # GET /metrics: staff or the scrape token
 ]
 
 # Django's own error answers: JSON in the API's one error shape under /api/, its pages elsewhere (admin).

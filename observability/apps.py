@@ -1,4 +1,4 @@
-"""Observability: the communication map read from code and settings."""
+"""Observability: the communication map read from code and settings, and the shop's Prometheus metrics."""
 from django.apps import AppConfig
 
 
@@ -7,3 +7,8 @@ class ObservabilityConfig(AppConfig):
 
     name = "observability"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .metrics import install
+
+        install()  # Celery task timings, this process counted by its kind

@@ -15,8 +15,10 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 
+from common.runtime import runtime
 from outbox.api import Command, Event, all_subscribers
 
+_imports: dict[str, frozenset] = runtime.store("observability.imports", kept_on_reset=True)
 SYNC_KINDS = {"local": "sync in-process", "rest": "sync REST", "grpc": "sync gRPC"}
 
 
@@ -52,8 +54,16 @@ def sync_calls(contexts: list[str], boundaries: dict | None = None) -> list[Inte
     return sorted(found)
 
 
-def _imported_names(context: str) -> set[tuple[str, str]]:
-    """(module, name) of every `from <module> import <name>` in a context's own code."""
+def _imported_names(context: str) -> frozenset[tuple[str, str]]:
+    """(module, name) of every `from <module> import <name>` in a context's own code (read once per process:
+    the code does not change under a running process, and the map asks for each context many times)."""
+    found = _imports.get(context)
+    if found is None:
+        found = _imports[context] = frozenset(_read_imported_names(context))
+    return found
+
+
+def _read_imported_names(context: str) -> set[tuple[str, str]]:
     names = set()
     for file in Path(apps.get_app_config(context).path).rglob("*.py"):
         if "migrations" in file.parts or file.name.endswith(("_pb2.py", "_pb2_grpc.py")):

@@ -27,6 +27,7 @@ from django.utils import timezone
 from common.db import atomic_for
 from common.errors import BoundaryUnavailable, DomainError
 from common.money import Money
+from common.observers import observer
 from inventory.api import ReservationClosed, StockLine, get_inventory_api
 from payments.api import PaymentDeclined, get_payments_api
 from outbox.api import send
@@ -216,6 +217,7 @@ def _advance(saga: CheckoutSaga) -> None:
     else:
         # Done: nobody holds it any more, so a customer cancel may claim it at once.
         updates.update(state=CheckoutSaga.State.COMPLETED, payment_token="", deadline=timezone.now())
+        _ended(saga, CheckoutSaga.State.COMPLETED)
     CheckoutSaga.objects.filter(pk=saga.pk).update(**updates)
     for name, value in updates.items():
         setattr(saga, name, value)
@@ -318,13 +320,21 @@ def _compensate(saga: CheckoutSaga) -> None:
         services.order_mark_cancelled(order=saga.order, reason=saga.cancel_reason, code=saga.cancel_code)
         CheckoutSaga.objects.filter(pk=saga.pk).update(state=CheckoutSaga.State.COMPENSATED, payment_token="")
     saga.state = CheckoutSaga.State.COMPENSATED
+    _ended(saga, CheckoutSaga.State.COMPENSATED)
 
 
 def _log(saga, name, kind, outcome, started, error: Exception | None = None, detail: str = "") -> None:
-    SagaStep.objects.create(
+    step = SagaStep.objects.create(
         saga=saga, name=name, kind=kind, outcome=outcome, attempt=saga.attempts, started_at=started,
         finished_at=timezone.now(), error=f"{type(error).__name__}: {error}" if error else detail,
     )
+    observer().saga_step(mode=saga.order.checkout, step=name, kind=kind, outcome=outcome,
+                         seconds=(step.finished_at - started).total_seconds())
+
+
+def _ended(saga: CheckoutSaga, outcome: str) -> None:
+    observer().saga_ended(mode=saga.order.checkout, outcome=outcome,
+                          seconds=(timezone.now() - saga.created_at).total_seconds())
 
 
 def _why(error: DomainError) -> tuple[str, str]:

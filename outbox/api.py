@@ -19,7 +19,7 @@ from .registry import Subscriber, all_subscribers, queue_for, subscriber, subscr
 
 __all__ = [
     "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "all_subscribers", "current_headers",
-    "message_context", "outbox_lag_seconds", "publish", "queue_for", "send", "subscriber", "subscribers_for",
+    "message_context", "outbox_lag_seconds", "outbox_status", "publish", "queue_for", "send", "subscriber", "subscribers_for",
     "upcaster",
 ]
 
@@ -113,3 +113,10 @@ def outbox_lag_seconds() -> float:
     from .selectors import outbox_lag_seconds as lag
 
     return lag()
+
+
+def outbox_status() -> dict:
+    """Deliveries per state and the lag in seconds (outbox.selectors.outbox_status): for probes and metrics."""
+    from .selectors import outbox_status as read
+
+    return read()

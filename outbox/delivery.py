@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from common.db import alias_for, connection, current_alias, using
 from common.errors import NotYetKnown
+from common.observers import observer
 
 from .conf import outbox_settings
 from .dialects import dialect
@@ -46,7 +47,7 @@ def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope], *, done_
 
 def _run(subscriber: Subscriber, envelope: Envelope) -> None:
     with message_context(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-                         traceparent=envelope.traceparent):
+                         traceparent=envelope.traceparent), observer().handling(subscriber, envelope):
         subscriber.handler(upcast(envelope, subscriber.version))
 
 

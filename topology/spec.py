@@ -1,6 +1,7 @@
 """A topology as data: read config/topologies/<name>.toml and turn it into the processes that run it."""
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import tomllib
@@ -144,6 +145,20 @@ def boundary_env(topology: Topology) -> dict[str, str]:
     return env
 
 
+def metrics_env(log_dir: Path) -> dict[str, str]:
+    """PROMETHEUS_MULTIPROC_DIR for every process (the environment's, else <log_dir>/metrics): all write there,
+    so the /metrics of the web or of any context server shows every process's figures."""
+    return {"PROMETHEUS_MULTIPROC_DIR": os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(log_dir / "metrics")}
+
+
+def fresh_metrics_dir(path: Path) -> None:
+    """Empty the metrics directory before the processes start, as prometheus_client asks: files left by an
+    earlier run would be counted again."""
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
 def queues(names) -> str:
     """A worker's `-Q` list: the topology's queue names as this settings profile spells them."""
     default = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
@@ -177,7 +192,7 @@ def processes(topology: Topology, *, log_dir: Path) -> list[ProcessSpec]:
     if topology.web.get("server", "runserver") == "gunicorn":
         web_args = (python, "-m", "gunicorn", "config.wsgi:application", "--worker-class", "gthread",
                     "--workers", str(topology.web.get("workers", 1)), "--threads", str(topology.web.get("threads", 8)),
-                    "--bind", web)
+                    "--bind", web, "--config", "python:observability.gunicorn")
     else:
         web_args = (python, "manage.py", "runserver", web, "--noreload")
     result.append(ProcessSpec("web", web_args, f"http://{web}/api/", Probe("http", f"http://{web}/healthz")))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pybreaker
 
 from common.errors import BoundaryUnavailable
+from common.observers import observer
 from common.runtime import runtime
 
 from .config import BreakerPolicy
@@ -68,6 +69,7 @@ class _TransitionLog(pybreaker.CircuitBreakerListener):
         old = old_state.name if old_state else "?"
         self.log.append(Transition(time.time(), old, new_state.name))
         logger.warning("circuit breaker %s: %s -> %s", cb.name, old, new_state.name)
+        observer().breaker_changed(cb.name, old, new_state.name)
 
 
 class Breaker:
@@ -179,6 +181,7 @@ class Breaker:
 
     def force(self, state: str | None) -> None:
         """Pin the breaker open or closed (FORCED_OPEN / FORCED_CLOSED), or unpin it (None)."""
+        observer().breaker_changed(self.name, self.state, state or self._cb.current_state)
         set_forced_state(self.name, state)
 
     def reset(self) -> None:

@@ -18,6 +18,7 @@ from django.db import DatabaseError
 
 from common.deadlines import remaining
 from common.errors import BoundaryTimeout, BoundaryUnavailable
+from common.observers import observer
 from common.runtime import runtime
 
 
@@ -52,12 +53,14 @@ class InjectedAbort(BoundaryUnavailable):
 def inject(fault: Fault, boundary: str) -> None:
     """Delay and/or abort this call as the fault says."""
     if fault.delay_percentage and random.random() * 100 < fault.delay_percentage:
+        observer().fault_injected(boundary, "delay")
         left = remaining()
         if left is not None and fault.fixed_delay >= left:
             time.sleep(left)
             raise BoundaryTimeout(boundary, f"injected delay of {fault.fixed_delay}s exceeded the deadline")
         time.sleep(fault.fixed_delay)
     if fault.abort_percentage and random.random() * 100 < fault.abort_percentage:
+        observer().fault_injected(boundary, "abort")
         status = fault.http_status or fault.grpc_status or 503
         raise InjectedAbort(boundary, f"injected abort ({status})", http_status=fault.http_status,
                             grpc_status=fault.grpc_status)

@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 
 from common.deadlines import pop_deadline, push_deadline, remaining
 from common.errors import BoundaryUnavailable, DomainError
+from common.observers import observer
 from common.runtime import runtime
 
 from .breaker import breaker_for
@@ -63,7 +64,11 @@ def _plan_for(boundary: str, operation: str) -> _Plan:
 
 
 def invoke(boundary: str, operation: str, target, args: tuple, kwargs: dict):
-    """Call `target` as `operation` of `boundary` under that operation's policy."""
+    """Call `target` as `operation` of `boundary` under that operation's policy (observed: common/observers.py)."""
+    return observer().boundary_call(boundary, operation, _invoke, target, args, kwargs)
+
+
+def _invoke(boundary: str, operation: str, target, args: tuple, kwargs: dict):
     plan = _plans.get((boundary, operation)) or _plan_for(boundary, operation)
     policy = plan.policy
     # The whole call's timeout is a time to give up at; each try opens one deadline scope cut to it
@@ -84,8 +89,10 @@ def invoke(boundary: str, operation: str, target, args: tuple, kwargs: dict):
             left = _time_left(give_up_at)
             if left is not None and wait >= left:
                 break
+            observer().boundary_retry(boundary, operation)
             time.sleep(wait)
     if policy.fallback:
+        observer().boundary_fallback(boundary, operation)
         return import_string(policy.fallback)(error=failure, **kwargs)
     raise failure
 

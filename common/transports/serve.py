@@ -18,6 +18,7 @@ from django.utils.module_loading import import_string
 from gunicorn.app.base import BaseApplication
 
 from common.health import healthz
+from common.observers import observer
 
 from ..conf import common_settings
 from .auth import token_problem
@@ -32,7 +33,8 @@ def internal_wsgi_application(context: str):
     name = f"internal_urls_{context}"
     urlconf = types.ModuleType(name, f"The internal URLs of {context} alone.")
     urlconf.urlpatterns = [path(f"internal/{context}/", include(f"{context}.transports.rest")),
-                           path("healthz", healthz)]  # readiness probe (run_topology)
+                           path("healthz", healthz),  # readiness probe (run_topology)
+                           path("", include("observability.metrics_urls"))]  # /metrics: the scrape token
     # Django's own 400/403/404/500 answers in the one JSON error shape, never an HTML page.
     for code, view in (("400", "bad_request"), ("403", "permission_denied"), ("404", "not_found"), ("500", "server_error")):
         setattr(urlconf, f"handler{code}", f"common.http.{view}")
@@ -98,11 +100,14 @@ def run_http(application, *, http: str, grpc_starter=None, workers: int = 1, thr
         for grpc_server in grpc_servers:
             grpc_server.stop(grace=5).wait()
 
+    def child_exit(server, worker):
+        observer().process_exited(worker.pid)  # its live gauges leave the metrics directory
+
     GunicornServer(application, {
         "bind": [http], "workers": workers, "worker_class": "gthread", "threads": threads,
         "keepalive": 75,  # seconds an idle client connection stays open: callers reuse it
         "graceful_timeout": 10, "timeout": 60, "proc_name": name,
-        "post_worker_init": post_worker_init, "worker_exit": worker_exit,
+        "post_worker_init": post_worker_init, "worker_exit": worker_exit, "child_exit": child_exit,
         "accesslog": None, "loglevel": "info", "control_socket_disable": True,
     }).run()
 

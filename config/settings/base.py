@@ -323,6 +323,15 @@ CHECKOUT_MODE = orders_settings.from_env("CHECKOUT_MODE")
 CHECKOUT_SAGA = orders_settings.from_env("CHECKOUT_SAGA")
 CHECKOUT_SWEEP_SECONDS = orders_settings.from_env("CHECKOUT_SWEEP_SECONDS")
 
+# --- Metrics (docs/observability.md, "Metrics") ---
+# What boundary calls, handlers, sagas and tasks report goes to this observer (common/observers.py).
+OBSERVER = "observability.metrics.PrometheusObserver"
+METRICS = {
+    # GET /metrics answers a staff session, or this token as `Authorization: Bearer ...` ("": staff only).
+    "SCRAPE_TOKEN": os.environ.get("METRICS_SCRAPE_TOKEN", ""),
+    "DB_TIMEOUT_SECONDS": float(os.environ.get("METRICS_DB_TIMEOUT_SECONDS", "2")),  # the outbox gauges' read
+}
+
 # --- The simulated payment provider ----------------------------------------------------------
 PAYMENT_PROVIDER = payments_settings.from_env("PAYMENT_PROVIDER")  # payments/conf.py
 

@@ -1,10 +1,13 @@
 """run_topology monolith and split as real processes: an order placed through the API ends confirmed with its
 email sent, every message is delivered, and Ctrl-C or SIGTERM to the launcher stops every child."""
+import re
+
 import pytest
 
 from notifications.models import Notification
 from outbox.api import all_subscribers
 from outbox.models import Delivery
+from tests.observability.scraping import SCRAPE_TOKEN, assert_every_process_kind_measured, map_cells
 from tests.processes import wait_for
 from tests.topology.launch import run_topology, stop_and_check_no_orphans
 
@@ -26,18 +29,20 @@ def confirmed_with_email(shop, token: str, order_id: str) -> None:
 
 
 def test_monolith_places_an_order_and_stops_on_ctrl_c(token, tmp_path):
-    with run_topology("monolith", tmp_path) as shop:
+    with run_topology("monolith", tmp_path, METRICS_SCRAPE_TOKEN=SCRAPE_TOKEN) as shop:
         response = shop.place_order(token, sku="MUG", quantity=2)
         assert response.status_code in (201, 202), response.content
         confirmed_with_email(shop, token, response.json()["order_id"])
+        assert_every_process_kind_measured(shop.web, shop.text(), checkout_mode="orchestrated")
         assert "worker" in shop.text() and "relay" in shop.text() and "beat" in shop.text()
         stop_and_check_no_orphans(shop, ctrl_c=True)
 
 
-def test_split_delivers_events_commands_and_emails_across_processes_and_stops_on_sigterm(token, tmp_path):
+def test_split_delivers_events_commands_and_emails_across_processes_and_stops_on_sigterm(token, staff, tmp_path):
     # Choreographed: the checkout is nothing but events, so each context's own worker must take its queue.
     # The web under gunicorn, as in production (docs/topology.md).
-    with run_topology("split", tmp_path, options=("--web-server", "gunicorn"), CHECKOUT_MODE="choreographed") as shop:
+    with run_topology("split", tmp_path, options=("--web-server", "gunicorn"), CHECKOUT_MODE="choreographed",
+                      METRICS_SCRAPE_TOKEN=SCRAPE_TOKEN) as shop:
         for line in ("inventory  ", "orders  ", "payments  ", "shipping  "):
             assert line in shop.text()
         response = shop.place_order(token, sku="MUG", quantity=2)
@@ -58,4 +63,11 @@ def test_split_delivers_events_commands_and_emails_across_processes_and_stops_on
         assert {"inventory", "payments", "orders", "notifications"} <= subscribing <= handled_by
         for context in subscribing:
             assert "outbox.deliver" in shop.log(f"worker-{context}"), f"worker-{context} handled nothing"
+        # Every process kind's figures, on the web's /metrics and each context server's (docs/observability.md).
+        assert_every_process_kind_measured(shop.web, shop.text(), checkout_mode="choreographed")
+        # The web's map shows what the workers measured: the checkout's calls and the events they handled.
+        cells = map_cells(shop.web, "sam", "sam-pass")
+        for arrow in (("shop", "orders", "sync REST"), ("orders", "payments", "sync REST"),
+                      ("orders", "notifications", "command")):
+            assert re.match(r"[\d.]+ m?s / [\d.]+ m?s / [\d.]+% ", cells[arrow]), (arrow, cells[arrow])
         stop_and_check_no_orphans(shop)

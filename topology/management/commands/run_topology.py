@@ -42,7 +42,7 @@ class Command(BaseCommand):
         logs = Path(log_dir) if log_dir else topology.logs
         logs.mkdir(parents=True, exist_ok=True)
         processes = spec.processes(topology, log_dir=logs)
-        boundaries = spec.boundary_env(topology)
+        boundaries = {**spec.boundary_env(topology), **spec.metrics_env(logs)}
         if procfile:
             for process in processes:
                 env = shlex.join(f"{k}={v}" for k, v in {**boundaries, **process.env}.items())
@@ -56,6 +56,7 @@ class Command(BaseCommand):
         if demo:
             self.stdout.write("==> loading demo data")
             call_command("load_demo", stdout=self.stdout)
+        spec.fresh_metrics_dir(Path(boundaries["PROMETHEUS_MULTIPROC_DIR"]))
         connections.close_all()  # the children open their own; honcho forks its readers from this process
         self.stdout.write(f"==> starting topology {topology.name} ({topology.description}): "
                           f"{len(processes)} processes, logs in {logs}/")
