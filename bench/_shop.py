@@ -24,10 +24,15 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @contextmanager
-def scratch_database(prefix: str):
-    """A PostgreSQL database of this run's own, dropped afterwards; yields its URL."""
+def scratch_database(prefix: str, given: str | None = None):
+    """A PostgreSQL database of this run's own, dropped afterwards; yields its URL. With `given` (a URL), that
+    database instead, left as it is (the smoke tests pass their own test database: no CREATE/DROP DATABASE,
+    which wait for a checkpoint, no migrations to run)."""
     import psycopg
 
+    if given:
+        yield given
+        return
     name = f"{prefix}_{os.getpid()}"
     with psycopg.connect(PG, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -49,11 +54,11 @@ def base_env(database_url: str, **extra) -> dict:
     """The environment of every process of a run: this run's database, Redis db, queues; logging and limits off."""
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",  # WARNING logging, fast hashing, rate limits off
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "BENCH_QUEUE": f"bench-{os.getpid()}",
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": REDIS,
-        "CELERY_TASK_DEFAULT_QUEUE": f"bench-{os.getpid()}",  # queues of this run's own
-        "API_THROTTLE": "off",
+        "API_THROTTLE": "off",  # thousands of orders per customer
         "PYTHONUNBUFFERED": "1",
         "GRPC_VERBOSITY": "ERROR",
         **extra,
@@ -154,20 +159,25 @@ class Topology:
         self.process: subprocess.Popen | None = None
         self.output = log_dir / f"{name}.launcher.log"
 
-    def __enter__(self) -> Topology:
+    def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "run_topology", str(self.file), "--log-dir", str(self.log_dir / self.name)],
             cwd=ROOT, env=self.env, stdout=open(self.output, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self) -> None:
         deadline = time.monotonic() + 150
         while time.monotonic() < deadline:
             text = self.output.read_text()
             if "==> ready in" in text:
-                return self
+                return
             if self.process.poll() is not None or "not ready after" in text:
                 break
             time.sleep(0.3)
-        self.__exit__(None, None, None)
         raise RuntimeError(f"topology {self.name} did not start:\n{self.output.read_text()[-3000:]}")
+
+    def __enter__(self) -> Topology:
+        start_all([self])
+        return self
 
     def pids(self) -> dict[str, list[int]]:
         """Each process of the topology (by its name in the file) -> its PID and its children's (gunicorn workers,
@@ -196,13 +206,36 @@ class Topology:
         return None
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)  # run_topology stops every child and waits for them
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
+        stop(self.process)
+
+
+def start_all(servers) -> None:
+    """Start every server (anything with start(), wait_ready() and .process), then wait until each is ready; stop
+    them all if one is not."""
+    servers = list(servers)
+    try:
+        for server in servers:
+            server.start()
+        for server in servers:
+            server.wait_ready()
+    except BaseException:
+        stop(*(getattr(server, "process", None) for server in servers))
+        raise
+
+
+def stop(*processes: subprocess.Popen | None, timeout: float = 40) -> None:
+    """SIGTERM to each (run_topology and gunicorn stop their children and wait for them), all at once, then wait;
+    SIGKILL to the process group of any still running after `timeout`."""
+    running = [p for p in processes if p is not None and p.poll() is None]
+    for process in running:
+        os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
 
 
 def topology_toml(base: str, *, web: str, web_workers: int, threads: int, served: dict[str, str],

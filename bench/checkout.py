@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -49,36 +48,29 @@ class Floor:
     def __init__(self, address: str, env: dict, workers: int, threads: int, log: Path):
         self.address, self.env, self.workers, self.threads, self.log = address, env, workers, threads, log
 
-    def __enter__(self) -> Floor:
+    def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench._floor:application", "--worker-class", "gthread",
              "--workers", str(self.workers), "--threads", str(self.threads), "--bind", self.address],
             cwd=_shop.ROOT, env=self.env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self) -> None:
         import requests
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 if requests.get(f"http://{self.address}/healthz", timeout=1).status_code == 200:
-                    return self
+                    return
             except requests.RequestException:
                 time.sleep(0.2)
             if self.process.poll() is not None:
                 break
-        self.__exit__()
         raise RuntimeError(f"the floor did not start:\n{self.log.read_text()[-2000:]}")
 
     def pids(self) -> dict[str, list[int]]:
         return {"web": [self.process.pid, *_shop.children(self.process.pid)]}
 
-    def __exit__(self, *exc) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
 
 
 def measure(server, address: str, database: str, *, clients: int, seconds: float, tokens, skus) -> dict:
@@ -133,8 +125,8 @@ def report(results: dict, levels: list[int], seconds: float) -> bool:
 def run(args) -> bool:
     levels = [int(c) for c in args.clients.split(",")]
     topologies = [t for t in args.topologies.split(",") if t]
-    load_at_start = os.getloadavg()
-    with _shop.scratch_database("bench_checkout") as url:
+    load_at_start, began = os.getloadavg(), time.monotonic()
+    with _shop.scratch_database("bench_checkout", args.database_url) as url:
         env = _shop.base_env(url)
         _shop.setup_django(env)
         from common.net import free_port
@@ -145,20 +137,18 @@ def run(args) -> bool:
         database = url.rsplit("/", 1)[1]
         logs = _shop.scratch_logs("bench-checkout")
         servers, addresses = {}, {}
-        from contextlib import ExitStack
-
-        with ExitStack() as stack:
+        try:
             addresses["floor"] = f"127.0.0.1:{free_port()}"
-            servers["floor"] = stack.enter_context(
-                Floor(addresses["floor"], env, args.web_workers, args.threads, logs / "floor.log"))
+            servers["floor"] = Floor(addresses["floor"], env, args.web_workers, args.threads, logs / "floor.log")
             for name in topologies:
                 addresses[name] = f"127.0.0.1:{free_port()}"
                 served = {context: f"127.0.0.1:{free_port()}" for context in _shop.served_contexts(name)}
                 toml = _shop.topology_toml(name, web=addresses[name], web_workers=args.web_workers,
                                            threads=args.threads, served=served)
-                servers[name] = stack.enter_context(_shop.Topology(name, toml, env, logs))
-            print(f"servers up (logs in {logs}); warming up", flush=True)
-            for name in servers:  # first requests load code, open connections, fill caches
+                servers[name] = _shop.Topology(name, toml, env, logs)
+            _shop.start_all(servers.values())
+            print(f"servers up in {time.monotonic() - began:.0f} s (logs in {logs}); warming up", flush=True)
+            for name in servers if args.warmup else ():  # first requests load code, open connections, fill caches
                 _shop.load(addresses[name], clients=max(levels), seconds=args.warmup, tokens=tokens, skus=skus)
             results = {name: {} for name in servers}
             for number, clients in enumerate(levels):
@@ -169,6 +159,8 @@ def run(args) -> bool:
                     print(f"  {name} x{clients}: {results[name][clients]['rate']:.1f} orders/s", flush=True)
             rss = {name: {kind: max(_shop.rss_mb(pid) for pid in pids)
                           for kind, pids in server.pids().items()} for name, server in servers.items()}
+        finally:
+            _shop.stop(*(server.process for server in servers.values()))
     met = report(results, levels, args.seconds)
     print(f"\nRSS after the run (MB, the largest process of each kind): " + "; ".join(
         f"{name}: " + ", ".join(f"{kind} {mb:.0f}" for kind, mb in kinds.items()) for name, kinds in rss.items()))
@@ -242,6 +234,7 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers of the web and the floor")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--customers", type=int, default=32)
+    parser.add_argument("--database-url", help="a PostgreSQL database to use as it is (default: a scratch one)")
     parser.add_argument("--skus", type=int, default=64, help="one drawn per order: no single hot stock row")
     parser.add_argument("--profile", type=int, metavar="ORDERS", help="profile ORDERS in-process and exit")
     args = parser.parse_args()
