@@ -86,14 +86,16 @@ def seed(*, customers: int, skus: int) -> tuple[list[str], list[str]]:
 
     call_command("migrate", verbosity=0)
     names = [f"BENCH-{n:03d}" for n in range(skus)]
-    for sku in names:
-        Product.objects.create(sku=sku, name=f"Bench item {sku}", price_amount=Decimal("12.50"), price_currency="EUR")
-        get_inventory_api().restock(sku=sku, quantity=1_000_000, reason="benchmark")
+    for sku in names:  # again on a database a run already filled: what is there stays
+        _, created = Product.objects.get_or_create(
+            sku=sku, defaults={"name": f"Bench item {sku}", "price_amount": Decimal("12.50"), "price_currency": "EUR"})
+        if created:
+            get_inventory_api().restock(sku=sku, quantity=1_000_000, reason="benchmark")
     users = get_user_model()
     tokens = []
     for n in range(customers):
-        user = users.objects.create(username=f"bench{n}", email=f"bench{n}@example.com")
-        tokens.append(Token.objects.create(user=user).key)
+        user, _ = users.objects.get_or_create(username=f"bench{n}", defaults={"email": f"bench{n}@example.com"})
+        tokens.append(Token.objects.get_or_create(user=user)[0].key)
     return tokens, names
 
 

@@ -18,8 +18,9 @@ production runs the web, docs/topology.md):
   each a serve_context process.
 
 No worker, relay or beat runs: the table measures the request path (the outbox rows pile up, as the
-floor's do); bench/scaling.py measures the whole pipeline. Each level runs every server in turn, in
-alternating order, for --seconds; the load generator (bench/_load.py: a thread per client, each on a kept-alive
+floor's do); bench/scaling.py measures the whole pipeline. The servers run one at a time (each gunicorn thread
+holds a database connection; the PostgreSQL is shared), each level for --seconds; with --together all three
+are up at once and each level runs on every server in turn, in alternating order. The load generator (bench/_load.py: a thread per client, each on a kept-alive
 connection, a fresh Idempotency-Key per order) is a process of its own. CPU per order is what the server's
 processes (gunicorn master and workers; in split also every context server) spent, from /proc, divided by the
 orders answered 2xx; "db" is what the PostgreSQL backends of the scratch database spent. Targets, on the best
@@ -137,30 +138,36 @@ def run(args) -> bool:
         database = url.rsplit("/", 1)[1]
         logs = _shop.scratch_logs("bench-checkout")
         servers, addresses = {}, {}
-        try:
-            addresses["floor"] = f"127.0.0.1:{free_port()}"
-            servers["floor"] = Floor(addresses["floor"], env, args.web_workers, args.threads, logs / "floor.log")
-            for name in topologies:
-                addresses[name] = f"127.0.0.1:{free_port()}"
-                served = {context: f"127.0.0.1:{free_port()}" for context in _shop.served_contexts(name)}
-                toml = _shop.topology_toml(name, web=addresses[name], web_workers=args.web_workers,
-                                           threads=args.threads, served=served)
-                servers[name] = _shop.Topology(name, toml, env, logs)
-            _shop.start_all(servers.values())
-            print(f"servers up in {time.monotonic() - began:.0f} s (logs in {logs}); warming up", flush=True)
-            for name in servers if args.warmup else ():  # first requests load code, open connections, fill caches
-                _shop.load(addresses[name], clients=max(levels), seconds=args.warmup, tokens=tokens, skus=skus)
-            results = {name: {} for name in servers}
-            for number, clients in enumerate(levels):
-                order = list(servers) if number % 2 == 0 else list(servers)[::-1]
-                for name in order:
-                    results[name][clients] = measure(servers[name], addresses[name], database, clients=clients,
-                                                     seconds=args.seconds, tokens=tokens, skus=skus)
-                    print(f"  {name} x{clients}: {results[name][clients]['rate']:.1f} orders/s", flush=True)
-            rss = {name: {kind: max(_shop.rss_mb(pid) for pid in pids)
-                          for kind, pids in server.pids().items()} for name, server in servers.items()}
-        finally:
-            _shop.stop(*(server.process for server in servers.values()))
+        addresses["floor"] = f"127.0.0.1:{free_port()}"
+        servers["floor"] = Floor(addresses["floor"], env, args.web_workers, args.threads, logs / "floor.log")
+        for name in topologies:
+            addresses[name] = f"127.0.0.1:{free_port()}"
+            served = {context: f"127.0.0.1:{free_port()}" for context in _shop.served_contexts(name)}
+            toml = _shop.topology_toml(name, web=addresses[name], web_workers=args.web_workers,
+                                       threads=args.threads, served=served)
+            servers[name] = _shop.Topology(name, toml, env, logs)
+        results, rss = {name: {} for name in servers}, {}
+        # Together: every server up at once and each level run on each in turn (drift touches all alike), but
+        # each gunicorn thread keeps a database connection: split alone holds up to 5 x threads x workers.
+        # One at a time (the default) holds only the running server's, for a PostgreSQL shared with others.
+        rounds = [list(servers)] if args.together else [[name] for name in servers]
+        for names in rounds:
+            group = [servers[name] for name in names]
+            try:
+                _shop.start_all(group)
+                print(f"{', '.join(names)} up after {time.monotonic() - began:.0f} s (logs in {logs})", flush=True)
+                for name in names if args.warmup else ():  # first requests load code, open connections, fill caches
+                    _shop.load(addresses[name], clients=max(levels), seconds=args.warmup, tokens=tokens, skus=skus)
+                for number, clients in enumerate(levels):
+                    for name in names if number % 2 == 0 else names[::-1]:
+                        results[name][clients] = measure(servers[name], addresses[name], database, clients=clients,
+                                                         seconds=args.seconds, tokens=tokens, skus=skus)
+                        print(f"  {name} x{clients}: {results[name][clients]['rate']:.1f} orders/s", flush=True)
+                for name in names:
+                    rss[name] = {kind: max(_shop.rss_mb(pid) for pid in pids)
+                                 for kind, pids in servers[name].pids().items()}
+            finally:
+                _shop.stop(*(server.process for server in group if hasattr(server, "process")))
     met = report(results, levels, args.seconds)
     print(f"\nRSS after the run (MB, the largest process of each kind): " + "; ".join(
         f"{name}: " + ", ".join(f"{kind} {mb:.0f}" for kind, mb in kinds.items()) for name, kinds in rss.items()))
@@ -231,6 +238,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--clients", default="1,4,8,16")
     parser.add_argument("--topologies", default="monolith,split")
+    parser.add_argument("--together", action="store_true",
+                        help="every server up at once, levels interleaved (needs ~6 x workers x threads connections)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers of the web and the floor")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--customers", type=int, default=32)

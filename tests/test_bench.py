@@ -49,7 +49,8 @@ def _postgres_bench(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.django_db(transaction=True)
 def test_checkout_benchmark_prints_a_row_per_server_and_a_verdict_per_target():
-    result = _postgres_bench("bench/checkout.py", "--clients", "2", "--web-workers", "1", "--threads", "2")
+    result = _postgres_bench("bench/checkout.py", "--clients", "2", "--web-workers", "1", "--threads", "2",
+                             "--together")
     assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-3000:]
     rows = [[cell.strip() for cell in line.split("|")[1:3]] for line in result.stdout.splitlines()
             if line.startswith("| ") and "orders/s" not in line]
