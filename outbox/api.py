@@ -106,7 +106,7 @@ def publish(event: Message, *, headers: dict | None = None) -> None:
 
 def send(command: Command, *, headers: dict | None = None) -> None:
     """Store a command for its one handler, in the caller's transaction (opened here if there is none)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # in the caller's transaction when there is one: no savepoint
         publish(command, headers=headers)
 
 
