@@ -38,6 +38,7 @@ def scratch_database(prefix: str, given: str | None = None):
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
     try:
+        database_backends(name)  # opens the run's monitoring connection now, while there are connections to spare
         yield PG.rsplit("/", 1)[0] + f"/{name}"
     finally:
         try:
@@ -46,7 +47,7 @@ def scratch_database(prefix: str, given: str | None = None):
             connections.close_all()
         except Exception:  # noqa: BLE001  (Django may not be set up yet)
             pass
-        with psycopg.connect(PG, autocommit=True) as conn:
+        with _monitor.pop() as conn:  # the connection we are sure of
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
@@ -142,13 +143,17 @@ def rss_mb(pid: int) -> float:
         return 0.0
 
 
+_monitor = []  # one connection for the whole run: a PostgreSQL shared by many may have none to spare later
+
+
 def database_backends(database_name: str) -> list[int]:
     """PIDs of the PostgreSQL backends connected to this run's database (their CPU is the database's work)."""
     import psycopg
 
-    with psycopg.connect(PG, autocommit=True) as conn:
-        return [row[0] for row in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database_name,))]
+    if not _monitor:
+        _monitor.append(psycopg.connect(PG, autocommit=True))
+    return [row[0] for row in _monitor[0].execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database_name,))]
 
 
 class Topology:
