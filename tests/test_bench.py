@@ -49,14 +49,16 @@ def _postgres_bench(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.django_db(transaction=True)
 def test_checkout_benchmark_prints_a_row_per_server_and_a_verdict_per_target():
+    # The monolith only: split adds five processes to start and stop (some 20 s on a loaded machine), and
+    # run_topology split is proven in tests/topology; the script treats every topology alike.
     result = _postgres_bench("bench/checkout.py", "--clients", "2", "--web-workers", "1", "--threads", "2",
-                             "--together")
+                             "--together", "--topologies", "monolith")
     assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-3000:]
     rows = [[cell.strip() for cell in line.split("|")[1:3]] for line in result.stdout.splitlines()
             if line.startswith("| ") and "orders/s" not in line]
-    assert rows == [["floor", "2"], ["monolith", "2"], ["split", "2"]]
+    assert rows == [["floor", "2"], ["monolith", "2"]], result.stdout
     verdicts = [line for line in result.stdout.splitlines() if "of the floor's best" in line]
-    assert [line.split(":")[0] for line in verdicts] == ["monolith", "split"]
+    assert [line.split(":")[0] for line in verdicts] == ["monolith"], result.stdout
     assert (result.returncode == 0) == all(line.endswith(": met") for line in verdicts)
     assert "errors of" not in result.stdout, result.stdout  # every order placed answered 2xx
 
