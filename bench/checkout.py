@@ -180,7 +180,7 @@ def commits(statements: list[str]) -> int:
     """Transactions committed: explicit ones, plus each statement run outside one (autocommit)."""
     count, depth = 0, 0
     for sql in statements:
-        if sql == "BEGIN":
+        if sql.startswith("BEGIN"):  # SQLite: BEGIN IMMEDIATE
             depth = 1
         elif sql == "COMMIT":
             depth, count = 0, count + 1

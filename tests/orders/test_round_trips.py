@@ -19,7 +19,7 @@ def commits(statements: list[str]) -> int:
     """Transactions committed: explicit ones, plus each write run outside one (autocommit)."""
     count, open_ = 0, False
     for sql in statements:
-        if sql == "BEGIN":
+        if sql.startswith("BEGIN"):  # SQLite: BEGIN IMMEDIATE
             open_ = True
         elif sql == "COMMIT":
             open_, count = False, count + 1
