@@ -38,12 +38,12 @@ def using(alias: str):
 
 
 @contextmanager
-def atomic_for(context: str, *, durable: bool = False):
+def atomic_for(context: str, *, durable: bool = False, savepoint: bool = True):
     """transaction.atomic() on the database of `context`, with the outbox writing to that database too."""
     alias = alias_for(context)
     token = _current.set(alias)
     try:
-        with transaction.atomic(using=alias, durable=durable):
+        with transaction.atomic(using=alias, durable=durable, savepoint=savepoint):
             yield
     finally:
         _current.reset(token)

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from common.db import atomic_for
@@ -85,6 +85,7 @@ def checkout_place(
         )
         if mode == CHOREOGRAPHED:
             send(ResumeCheckout(order_id=str(order.id)))
+    prefetch_related_objects([order], "lines")  # read once: the steps, the confirmation and the answer use them
     if mode == CHOREOGRAPHED:
         return order
     return saga_run(saga=saga)
@@ -173,8 +174,12 @@ def saga_run(*, saga: CheckoutSaga) -> Order:
             _compensate(saga)
     except _Wait:
         _schedule_retry(saga)
-    saga.order.refresh_from_db()
+    # Only what the steps changed: the lines and the saga (the order's answer shows its log) stay loaded.
+    saga.order.refresh_from_db(fields=_ORDER_STATE)
     return saga.order
+
+
+_ORDER_STATE = ["status", "cancel_reason", "cancel_code", "updated_at"]
 
 
 def _run_step(saga: CheckoutSaga) -> None:
@@ -199,8 +204,10 @@ def _run_step(saga: CheckoutSaga) -> None:
         if step == PIVOT:
             services.order_advance(order=saga.order, status=Order.Status.PAYMENT_PENDING)
         raise _Wait from error
-    _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started)
-    _advance(saga)
+    with atomic_for("orders"):  # what orders records of the step done, in one commit
+        RECORDS[step](saga)
+        _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started)
+        _advance(saga)
 
 
 def _gave_up(saga: CheckoutSaga) -> bool:
@@ -245,11 +252,9 @@ def _schedule_retry(saga: CheckoutSaga) -> None:
 
 
 # --- the steps ---------------------------------------------------------------------------------
-
-def _reserve(saga: CheckoutSaga) -> None:
-    _hold_stock(saga)
-    services.order_advance(order=saga.order, status=Order.Status.RESERVED)
-
+# Per step: ACTIONS make the call to the context that does it (which commits there), RECORDS write what
+# orders keeps of it once done, committed with the step's log line and the move to the next step. A
+# process dying between the two runs the step again: every step is idempotent, keyed by the order.
 
 def _hold_stock(saga: CheckoutSaga) -> None:
     order = saga.order
@@ -268,18 +273,30 @@ def _charge(saga: CheckoutSaga) -> None:
     # Paid: the stock is the sale's now, asked of inventory in this step (its hold may have run out while the
     # charge waited or was made: then ReservationClosed, and the compensation refunds what was just charged).
     get_inventory_api().keep_reservation(order_id=str(order.id))
-    services.order_advance(order=order, status=Order.Status.PAID)
 
 
 def _ship(saga: CheckoutSaga) -> None:
     get_shipping_api().schedule_shipment(order_id=str(saga.order_id), address=saga.order.shipping_address)
 
 
+def _nothing(saga: CheckoutSaga) -> None:
+    pass
+
+
+def _reserved(saga: CheckoutSaga) -> None:
+    services.order_advance(order=saga.order, status=Order.Status.RESERVED)
+
+
+def _paid(saga: CheckoutSaga) -> None:
+    services.order_advance(order=saga.order, status=Order.Status.PAID)
+
+
 def _confirm(saga: CheckoutSaga) -> None:
     services.order_complete(order=saga.order)
 
 
-ACTIONS = {RESERVE: _reserve, CHARGE: _charge, SHIP: _ship, CONFIRM: _confirm}
+ACTIONS = {RESERVE: _hold_stock, CHARGE: _charge, SHIP: _ship, CONFIRM: _nothing}
+RECORDS = {RESERVE: _reserved, CHARGE: _paid, SHIP: _nothing, CONFIRM: _confirm}
 
 
 # --- compensation: the one path for every cancellation -----------------------------------------

@@ -54,7 +54,7 @@ def order_create(
     _validate_lines(lines)
     currency = lines[0].unit_price.currency
     total = sum((line.unit_price * line.quantity for line in lines), Money.zero(currency))
-    with atomic_for("orders"):
+    with atomic_for("orders", savepoint=False):  # within the checkout's transaction: no savepoint round trips
         order = Order.objects.create(
             customer_id=customer_id, email=email, currency=currency, total_amount=total.amount,
             shipping_address=shipping_address, checkout=checkout,
@@ -98,7 +98,7 @@ def order_confirm(*, order: Order) -> bool:
 
 def order_complete(*, order: Order) -> bool:
     """Confirm the order and send its confirmation command, together; False when it was confirmed already."""
-    with atomic_for("orders"):
+    with atomic_for("orders", savepoint=False):
         if not order_confirm(order=order):
             return False
         send_order_confirmation(SendOrderConfirmation(

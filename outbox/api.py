@@ -19,8 +19,8 @@ from .registry import Subscriber, all_subscribers, queue_for, subscriber, subscr
 
 __all__ = [
     "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "all_subscribers", "current_headers",
-    "message_context", "outbox_lag_seconds", "outbox_status", "publish", "queue_for", "send", "subscriber", "subscribers_for",
-    "upcaster",
+    "message_context", "outbox_lag_seconds", "outbox_status", "publish", "queue_for", "send", "subscriber",
+    "subscribers_for", "upcaster",
 ]
 
 
@@ -94,7 +94,8 @@ def publish(event: Message, *, headers: dict | None = None) -> None:
 
 def send(command: Command, *, headers: dict | None = None) -> None:
     """Store a command for its one handler, in the caller's transaction (opened here if there is none)."""
-    with transaction.atomic(using=current_alias()):
+    # In the caller's transaction when there is one: no savepoint round trips.
+    with transaction.atomic(using=current_alias(), savepoint=False):
         publish(command, headers=headers)
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.processes import ROOT
+from tests.processes import ROOT, test_database_url
 
 pytestmark = pytest.mark.processes
 
@@ -30,3 +30,46 @@ def test_boundaries_benchmark_prints_every_row_and_a_verdict_per_target():
     verdicts = [row for row in rows if " ok " in row or " MISSED " in row]
     assert [row.split("|")[1].strip() for row in verdicts] == ["local transport", "gRPC transport", "REST transport"]
     assert (result.returncode == 0) == all(" ok " in row for row in verdicts)
+
+
+def _postgres_bench(*args: str) -> subprocess.CompletedProcess:
+    """Run a benchmark bounded and tiny, on this run's own test database (no scratch database to create, migrate
+    and drop) and its Redis (the benchmark's queues are its own)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the checkout and scaling benchmarks run on PostgreSQL only")
+    env = dict(os.environ)
+    if os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
+        env["BENCH_REDIS_URL"] = os.environ["CELERY_BROKER_URL"]
+    return subprocess.run([sys.executable, *args, "--database-url", test_database_url(), "--customers", "2",
+                           "--skus", "4", "--warmup", "0", "--seconds", "1"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_checkout_benchmark_prints_a_row_per_server_and_a_verdict_per_target():
+    # The monolith only: split adds five processes to start and stop (some 20 s on a loaded machine), and
+    # run_topology split is proven in tests/topology; the script treats every topology alike.
+    result = _postgres_bench("bench/checkout.py", "--clients", "2", "--web-workers", "1", "--threads", "2",
+                             "--together", "--topologies", "monolith")
+    assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-3000:]
+    rows = [[cell.strip() for cell in line.split("|")[1:3]] for line in result.stdout.splitlines()
+            if line.startswith("| ") and "orders/s" not in line]
+    assert rows == [["floor", "2"], ["monolith", "2"]], result.stdout
+    verdicts = [line for line in result.stdout.splitlines() if "of the floor's best" in line]
+    assert [line.split(":")[0] for line in verdicts] == ["monolith"], result.stdout
+    assert (result.returncode == 0) == all(line.endswith(": met") for line in verdicts)
+    assert "errors of" not in result.stdout, result.stdout  # every order placed answered 2xx
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scaling_benchmark_prints_a_row_per_level_and_the_rss_of_every_process_kind():
+    result = _postgres_bench("bench/scaling.py", "--levels", "1", "--clients", "2")
+    assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    rows = [line for line in lines if line.startswith("| ") and "orders/s" not in line]
+    assert len(rows) == 1 and "not drained" not in rows[0], result.stdout
+    rss = [line.split()[0] for line in lines[lines.index(next(l for l in lines if l.startswith("RSS"))) + 1:]
+           if line.startswith("  ")]
+    assert sorted(rss) == ["beat", "relay", "web", "worker"], result.stdout

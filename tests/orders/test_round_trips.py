@@ -1,0 +1,46 @@
+"""What an orchestrated checkout costs the database: one commit per step's record, each order line read once.
+
+bench/checkout.py measured the gap to a bare view writing the same rows; most of it was round trips and
+commits. These budgets keep the cuts (bench/RESULTS.md "Checkout"): a step's order status, log line and next
+step commit together; no savepoint inside the checkout's transactions; the lines and the saga are not read again
+for the answer. Real transactions (transaction=True), so BEGIN and COMMIT are what the database sees.
+"""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orders.api import get_orders_api
+from tests.conftest import priced
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.in_process_only]
+
+
+def commits(statements: list[str]) -> int:
+    """Transactions committed: explicit ones, plus each write run outside one (autocommit)."""
+    count, open_ = 0, False
+    for sql in statements:
+        if sql.startswith("BEGIN"):  # SQLite: BEGIN IMMEDIATE
+            open_ = True
+        elif sql == "COMMIT":
+            open_, count = False, count + 1
+        elif not open_ and not sql.startswith("SELECT"):
+            count += 1
+    return count
+
+
+def test_an_orchestrated_checkout_commits_once_per_step_and_reads_its_lines_once(catalog, settings):
+    settings.CHECKOUT_MODE = "orchestrated"
+    place = lambda: get_orders_api().place_order(  # noqa: E731
+        customer_id=1, email="c@example.com", lines=[priced("MUG", 1), priced("TEE", 1)], payment_token="tok_visa",
+        shipping_address="1 Road")
+    place()  # the first call loads what any first call loads
+    with CaptureQueriesContext(connection) as queries:
+        order = place()
+    assert order.status == "confirmed" and len(order.lines) == 2 and len(order.timeline) == 4
+    statements = [query["sql"] for query in queries.captured_queries]
+    # The order with its saga; then per step its context's own transaction and orders' record of it (confirm:
+    # one). Before the cuts: 15 here (a step's status, log line and next step were three autocommits).
+    assert commits(statements) == 8, "\n".join(statements)
+    assert not [sql for sql in statements if sql.startswith("SAVEPOINT")], "\n".join(statements)
+    assert len([sql for sql in statements if sql.startswith('SELECT "orders_orderline"')]) == 1
+    assert not [sql for sql in statements if sql.startswith('SELECT "orders_checkoutsaga"')]
