@@ -1,4 +1,4 @@
-"""Observability: the communication map read from code and settings."""
+"""Observability: the communication map read from code and settings, and this process's traces."""
 from django.apps import AppConfig
 
 
@@ -7,3 +7,11 @@ class ObservabilityConfig(AppConfig):
 
     name = "observability"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from common.observers import register
+
+        from . import boundary_spans, tracing
+
+        if tracing.configure() is not None:
+            register("boundary_try", boundary_spans.watch_try)

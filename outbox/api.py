@@ -11,11 +11,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .envelope import Envelope, current_headers, message_context
+from .envelope import Envelope, current_correlation_id, current_headers, message_context
 from .registry import Subscriber, all_subscribers, queue_for, subscriber, subscribers_for, upcaster
 
 __all__ = [
-    "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "all_subscribers", "current_headers",
+    "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "all_subscribers",
+    "current_correlation_id", "current_headers",
     "message_context", "publish", "queue_for", "send", "subscriber", "subscribers_for", "upcaster",
 ]
 

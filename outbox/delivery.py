@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from common.errors import NotYetKnown
 
+from . import tracing
 from .envelope import Envelope, message_context
 from .models import Delivery, InboxRecord, OutboxEvent
 from .registry import Subscriber, subscriber_named, upcast
@@ -68,7 +69,8 @@ def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope], *, done_
 
 def _run(subscriber: Subscriber, envelope: Envelope) -> None:
     with message_context(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-                         traceparent=envelope.traceparent):
+                         traceparent=envelope.traceparent), tracing.handling(subscriber=subscriber.name,
+                                                                             envelope=envelope):
         subscriber.handler(upcast(envelope, subscriber.version))
 
 

@@ -7,6 +7,7 @@ import logging
 import time
 from collections import defaultdict
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 from celery import current_app
 from django.conf import settings
@@ -14,7 +15,9 @@ from kombu.exceptions import OperationalError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from . import tracing
 from .models import Delivery
 from .registry import subscriber_named, subscribers_for
 from .wake import Listener
@@ -35,7 +38,7 @@ def _skip_locked() -> str:
 FAN_OUT_SQL = """
 UPDATE outbox_outboxevent SET dispatched_at = %(now)s
 WHERE id IN (SELECT id FROM outbox_outboxevent WHERE dispatched_at IS NULL ORDER BY id LIMIT %(batch)s{skip_locked})
-RETURNING id, name, aggregate_type, aggregate_id
+RETURNING id, name, aggregate_type, aggregate_id, headers, created_at
 """
 
 
@@ -58,10 +61,22 @@ def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
                 status=Delivery.Status.PENDING if subscriber.ordered else Delivery.Status.IN_FLIGHT,
                 leased_until=None if subscriber.ordered else lease,
             )
-            for event_id, name, aggregate_type, aggregate_id in events for subscriber in subscribers_for(name)
+            for event_id, name, aggregate_type, aggregate_id, *_ in events for subscriber in subscribers_for(name)
         ]
         Delivery.objects.bulk_create(deliveries)
+    _trace_fan_out(events)
     return len(events), [(d.id, d.subscriber) for d in deliveries if d.status == Delivery.Status.IN_FLIGHT]
+
+
+def _trace_fan_out(events: list[tuple]) -> None:
+    """A span per fanned-out message in its publisher's trace (when this process traces)."""
+    if not tracing.enabled():
+        return
+    for _, name, _, aggregate_id, headers, created_at in events:
+        if isinstance(created_at, str):  # SQLite keeps UTC text
+            created_at = parse_datetime(created_at).replace(tzinfo=dt_timezone.utc)
+        tracing.relayed(name=name, headers=json.loads(headers) if isinstance(headers, (str, bytes)) else headers,
+                        aggregate_id=aggregate_id, created_at=created_at, subscribers=len(subscribers_for(name)))
 
 
 CLAIM_SQL = """

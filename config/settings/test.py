@@ -29,6 +29,9 @@ OUTBOX = {
 CELERY_BEAT_SCHEDULE = {}
 # A subscriber added without touching the publisher (loyalty points), and probes for the delivery tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.loyalty"]  # noqa: F405
+# Spans are written when a test calls observability.tracing.flush(), never by a thread of the pytest process
+# (it would write outside the test's transaction); processes a test starts may set the variable.
+TRACING = {**TRACING, "store_flush_seconds": float(os.environ.get("TRACING_STORE_FLUSH_SECONDS", "0"))}  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so worker processes started by tests see the same test database.
