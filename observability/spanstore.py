@@ -77,8 +77,10 @@ class SpanStore(SpanProcessor):
                 connections["default"].close()
                 return 0
             finally:
-                if threading.current_thread() is not threading.main_thread():
-                    connections["default"].close_if_unusable_or_obsolete()
+                if threading.current_thread().name == "span-store":
+                    # Not kept between flushes: a connection per process held for spans would count against
+                    # the server's max_connections beside the process's own.
+                    connections["default"].close()
             return len(spans)
 
     def _write(self, spans: list[ReadableSpan]) -> None:

@@ -35,12 +35,14 @@ def service_name(argv: list[str] | None = None) -> str:
     words = [os.path.basename(word) for word in argv]
     if "serve_context" in words and len(words) > words.index("serve_context") + 1:
         return words[words.index("serve_context") + 1]
-    if "worker" in words and any("celery" in word for word in words):
+    if "worker" in words:
+        # run_topology names its workers (--hostname=worker-orders-split@%h); else the queues it takes.
+        hostname = next((word.split("=", 1)[1].split("@")[0] for word in argv if word.startswith("--hostname=")), "")
         queues = next((argv[i + 1] for i, word in enumerate(argv[:-1]) if word == "-Q"), "")
-        return f"worker:{queues}" if queues else "worker"
+        return hostname or (f"worker:{queues}" if queues else "worker")
     for word, name in (("beat", "beat"), ("relay_outbox", "relay"), ("runserver", "web"), ("gunicorn", "web"),
                        ("pytest", "pytest"), ("py.test", "pytest")):
-        if word in words or any(w.startswith(word) for w in words[:2]):
+        if word in words or word in (argv[0] if argv else ""):  # python -m pytest: argv[0] is pytest/__main__.py
             return name
     return words[1] if len(words) > 1 else "shop"
 
