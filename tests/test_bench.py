@@ -30,3 +30,15 @@ def test_boundaries_benchmark_prints_every_row_and_a_verdict_per_target():
     verdicts = [row for row in rows if " ok " in row or " MISSED " in row]
     assert [row.split("|")[1].strip() for row in verdicts] == ["local transport", "gRPC transport", "REST transport"]
     assert (result.returncode == 0) == all(" ok " in row for row in verdicts)
+
+
+def test_tracing_benchmark_prints_every_mode_and_its_verdict():
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}  # its own SQLite files
+    result = subprocess.run([sys.executable, "bench/tracing.py", "--calls", "5", "--rounds", "1"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
+    assert result.returncode in (0, 1), result.stderr[-2000:]  # 1: the target missed on a loaded machine
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert [row.split("|")[1].strip() for row in rows[2:]] == [
+        "untraced", "traced, exporter off", "traced + span store", "traced + console"]
+    verdicts = [row for row in rows if " ok |" in row or " MISSED |" in row]
+    assert len(verdicts) == 1 and (result.returncode == 0) == (" ok |" in verdicts[0])
