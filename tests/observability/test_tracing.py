@@ -114,3 +114,30 @@ def test_the_order_page_links_its_trace_and_the_waterfall_shows_it(catalog, admi
     assert client.get("/admin/traces/order/00000000-0000-0000-0000-000000000009/").status_code == 200
     client.logout()
     assert client.get(f"/admin/traces/order/{order.order_id}/").status_code == 302  # staff only
+
+
+@pytest.mark.parametrize("name, exporter", [
+    ("console", "opentelemetry.sdk.trace.export.ConsoleSpanExporter"),
+    ("otlp-grpc", "opentelemetry.exporter.otlp.proto.grpc.trace_exporter.OTLPSpanExporter"),
+    ("otlp-http", "opentelemetry.exporter.otlp.proto.http.trace_exporter.OTLPSpanExporter"),
+])
+def test_each_exporter_setting_builds_its_exporter(name, exporter):
+    built = tracing._exporter(name)
+    assert f"{type(built).__module__}.{type(built).__name__}" == exporter
+    built.shutdown()
+
+
+def test_an_unknown_exporter_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="none, console, otlp-grpc, otlp-http"):
+        tracing._exporter("jaeger")
+
+
+def test_each_process_names_its_spans_from_its_command_line(monkeypatch):
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    assert tracing.service_name(["manage.py", "serve_context", "payments", "--http", "x"]) == "payments"
+    assert tracing.service_name(["/v/celery/__main__.py", "-A", "config", "worker", "--hostname=worker-orders@%h"]) \
+        == "worker-orders"
+    assert tracing.service_name(["manage.py", "relay_outbox"]) == "relay"
+    assert tracing.service_name(["/v/gunicorn/__main__.py", "config.wsgi:application"]) == "web"
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "mine")
+    assert tracing.service_name(["manage.py", "runserver"]) == "mine"
