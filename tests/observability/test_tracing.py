@@ -141,3 +141,25 @@ def test_each_process_names_its_spans_from_its_command_line(monkeypatch):
     assert tracing.service_name(["/v/gunicorn/__main__.py", "config.wsgi:application"]) == "web"
     monkeypatch.setenv("OTEL_SERVICE_NAME", "mine")
     assert tracing.service_name(["manage.py", "runserver"]) == "mine"
+
+
+def test_a_retried_charge_stays_in_the_checkouts_trace(catalog, settings):
+    from orders.models import Order
+    from tests.orders.due import resume_due
+
+    base = settings.RESILIENCE
+    operations = {**base["boundaries"]["payments"]["operations"]}
+    operations["charge"] = {**operations["charge"], "fault": {"abort": {"percentage": 100, "http_status": 503}}}
+    settings.RESILIENCE = {**base, "boundaries": {**base["boundaries"], "payments": {"operations": operations}}}
+    order = place("orchestrated")
+    assert order.status == "payment_pending"
+    settings.RESILIENCE = base  # payments is back: the sweeper's ResumeCheckout runs the retry
+    assert resume_due(order.order_id) == 1
+    assert Order.objects.get(pk=order.order_id).status == "confirmed"
+    spans = spans_of_order(order.order_id)
+    assert len({s.trace_id for s in spans}) == 1
+    charges = [s for s in spans if s.name == "payments.charge"]
+    assert [(c.attributes["outcome"], c.attributes.get("fault.injected")) for c in charges] == [
+        ("InjectedAbort", True), ("ok", None)]
+    assert [s.attributes["attempt"] for s in spans if s.name == "saga charge_payment"] == [1, 2]
+    assert any(s.name == "checkout resume" for s in spans)

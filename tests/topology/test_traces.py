@@ -67,6 +67,15 @@ def check_one_trace(spans: list[SpanRecord], mode: str) -> None:
         message = span.name.removeprefix("outbox handle ").split(" -> ")[0]
         assert span.parent_id == relayed[message].parent_id  # both children of the publisher's span
         assert span.started_at >= relayed[message].started_at
+    # The link leads to the worker's Celery task span, whose parent is the relay's publish: Celery's headers
+    # carried the relay's context to the worker.
+    link = handled[0].links[0]
+    task = wait_for(lambda: SpanRecord.objects.filter(trace_id=link["trace_id"], span_id=link["span_id"]).first(),
+                    timeout=10, interval=0.3, message="the worker's task span")
+    assert task.name == "run/outbox.deliver" and task.service == handled[0].service
+    publish = wait_for(lambda: SpanRecord.objects.filter(trace_id=task.trace_id, span_id=task.parent_id).first(),
+                       timeout=10, interval=0.3, message="the relay's publish span")
+    assert publish.name == "apply_async/outbox.deliver" and publish.service == "relay"
     if mode == "choreographed":  # the steps ran in orders' worker, each after the event that announced the last
         steps = [s for s in spans if s.name.startswith("saga ")]
         assert {s.service for s in steps} == {"worker-orders"}
