@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from tests.conftest import on_postgres
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.processes
@@ -32,6 +33,7 @@ def test_boundaries_benchmark_prints_every_row_and_a_verdict_per_target():
     assert (result.returncode == 0) == all(" ok " in row for row in verdicts)
 
 
+@pytest.mark.skipif(not on_postgres(), reason="its own SQLite files whatever the pass: run once, on the PostgreSQL one")
 def test_tracing_benchmark_prints_every_mode_and_its_verdict():
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}  # its own SQLite files
     result = subprocess.run([sys.executable, "bench/tracing.py", "--calls", "5", "--rounds", "1"],

@@ -6,12 +6,13 @@ from opentelemetry import trace
 from inventory.api import get_inventory_api
 from observability import tracing
 from observability.models import SpanRecord
+from tests.conftest import on_postgres
 from tests.observability.traces import forget_buffered
 from tests.processes import wait_for
 from tests.servers import context_servers, remote_boundaries
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True), pytest.mark.in_process_only,
-              pytest.mark.timeout(120)]
+              pytest.mark.timeout(120), pytest.mark.skipif(not on_postgres(), reason="run once, on PostgreSQL")]
 
 
 @pytest.fixture(scope="module")
