@@ -25,7 +25,7 @@ class SpanStore(SpanProcessor):
     """Buffers ended spans; a thread of the process (restarted after a fork) writes them every `flush_seconds`
     (0: only when flush() is called). Writing never raises into the traced code: a failed batch is dropped."""
 
-    def __init__(self, *, keep: int = 50000, flush_seconds: float = 1.0, buffer: int = 20000):
+    def __init__(self, *, keep: int = 50000, flush_seconds: float = 1.0, buffer: int = 5000):
         self.keep, self.flush_seconds = keep, flush_seconds
         self._buffer: collections.deque = collections.deque(maxlen=buffer)
         self._write_lock = threading.Lock()
