@@ -47,22 +47,29 @@ class BoundaryTrySpan:
 
     def __exit__(self, kind, error, traceback) -> bool:
         span, watch = self.span, self.watch
-        if span.is_recording():
-            if watch.breaker is not None:
-                span.set_attribute("breaker", watch.breaker.state)
-            if watch.fault is not None:
-                span.set_attribute("fault", f"delay {watch.fault.delay_percentage:g}% {watch.fault.fixed_delay:g}s, "
-                                            f"abort {watch.fault.abort_percentage:g}%")
-            outcome = _outcome(error)
-            span.set_attribute("outcome", outcome)
-            if outcome == "InjectedAbort":
-                span.set_attribute("fault.injected", True)
-            if error is not None and not isinstance(error, DomainError):
-                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:300]))
-            elif error is not None:
-                span.set_attribute("domain_error", getattr(error, "code", type(error).__name__))
+        try:
+            if span.is_recording():
+                self._describe(span, watch, error)
+        except Exception:  # e.g. the breaker's shared storage is away: the call's own outcome must stand
+            span.set_attribute("breaker", "unknown")
         self.scope.__exit__(None, None, None)  # status set above: use_span must not record the error again
         return False
+
+    @staticmethod
+    def _describe(span, watch: Watch, error: BaseException | None) -> None:
+        outcome = _outcome(error)
+        span.set_attribute("outcome", outcome)
+        if outcome == "InjectedAbort":
+            span.set_attribute("fault.injected", True)
+        if error is not None and not isinstance(error, DomainError):
+            span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:300]))
+        elif error is not None:
+            span.set_attribute("domain_error", getattr(error, "code", type(error).__name__))
+        if watch.fault is not None:
+            span.set_attribute("fault", f"delay {watch.fault.delay_percentage:g}% {watch.fault.fixed_delay:g}s, "
+                                        f"abort {watch.fault.abort_percentage:g}%")
+        if watch.breaker is not None:  # last: with a shared storage, reading the state may fail
+            span.set_attribute("breaker", watch.breaker.state)
 
 
 watch_try = BoundaryTrySpan

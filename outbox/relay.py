@@ -72,11 +72,14 @@ def _trace_fan_out(events: list[tuple]) -> None:
     """A span per fanned-out message in its publisher's trace (when this process traces)."""
     if not tracing.enabled():
         return
-    for _, name, _, aggregate_id, headers, created_at in events:
-        if isinstance(created_at, str):  # SQLite keeps UTC text
-            created_at = parse_datetime(created_at).replace(tzinfo=dt_timezone.utc)
-        tracing.relayed(name=name, headers=json.loads(headers) if isinstance(headers, (str, bytes)) else headers,
-                        aggregate_id=aggregate_id, created_at=created_at, subscribers=len(subscribers_for(name)))
+    try:
+        for _, name, _, aggregate_id, headers, created_at in events:
+            if isinstance(created_at, str):  # SQLite keeps UTC text
+                created_at = parse_datetime(created_at).replace(tzinfo=dt_timezone.utc)
+            tracing.relayed(name=name, headers=json.loads(headers) if isinstance(headers, (str, bytes)) else headers,
+                            aggregate_id=aggregate_id, created_at=created_at, subscribers=len(subscribers_for(name)))
+    except Exception:  # a span is never worth a relay cycle: the deliveries are made, hand them off
+        logger.debug("could not trace a fan-out", exc_info=True)
 
 
 CLAIM_SQL = """
