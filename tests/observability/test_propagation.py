@@ -27,8 +27,11 @@ def inventory_server(django_db_setup, django_db_blocker):
 def test_a_remote_call_continues_the_callers_trace(transport, inventory_server, catalog, settings):
     forget_buffered()
     settings.BOUNDARIES = {**settings.BOUNDARIES, **remote_boundaries(inventory_server, transport)}
+    # Warm: the first call to a fresh server can outlast availability's short per-try timeout on a busy machine
+    # (its fallback then answers), and this test is about the trace, not the timeout.
+    get_inventory_api().get_availability(skus=["MUG"])
     with trace.get_tracer("test").start_as_current_span("caller") as caller:
-        assert get_inventory_api().get_availability(skus=["MUG"])
+        get_inventory_api().get_availability(skus=["MUG"])
     trace_id = f"{caller.get_span_context().trace_id:032x}"
     tracing.flush()
     served = wait_for(lambda: list(SpanRecord.objects.filter(trace_id=trace_id, service="inventory", kind="server")),
