@@ -71,19 +71,25 @@ def test_a_call_the_breaker_rejects_is_a_span_too(catalog):
     assert span.attributes["breaker"] == FORCED_OPEN
 
 
-def test_logs_carry_trace_span_and_correlation_ids(caplog):
+def test_logs_carry_trace_span_and_correlation_ids():
     from opentelemetry import trace
 
+    from config.settings import base
+    from observability.logs import TraceContextFilter
     from outbox.api import message_context
 
-    from observability.logs import TraceContextFilter
-
+    console = base.LOGGING["handlers"]["console"]  # what every process but pytest logs with
+    assert console["filters"] == ["trace"] and base.LOGGING["filters"]["trace"]["()"].endswith("TraceContextFilter")
+    formatter = logging.Formatter(base.LOGGING["formatters"][console["formatter"]]["format"])
     record = logging.LogRecord("shop", logging.INFO, __file__, 1, "hello", (), None)
     with message_context(correlation_id="corr-1"), trace.get_tracer("t").start_as_current_span("s") as span:
         TraceContextFilter().filter(record)
         context = span.get_span_context()
-    assert record.trace_id == f"{context.trace_id:032x}" and record.span_id == f"{context.span_id:016x}"
-    assert record.correlation_id == "corr-1"
+    assert formatter.format(record) == (f"INFO shop [trace={context.trace_id:032x} span={context.span_id:016x} "
+                                        "correlation=corr-1] hello")
+    outside = logging.LogRecord("shop", logging.INFO, __file__, 1, "hello", (), None)
+    TraceContextFilter().filter(outside)
+    assert (outside.trace_id, outside.span_id, outside.correlation_id) == ("-", "-", "-")
 
 
 def test_the_store_keeps_only_the_newest_spans():
