@@ -25,6 +25,7 @@ _state: dict = {}  # this process's provider and span store, set once by configu
 
 # Django's middleware, inserted where it sees the request first; the internal servers' list gets it too.
 DJANGO_MIDDLEWARE = "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware"
+OUR_MIDDLEWARE = "observability.middleware.TracingMiddleware"
 
 
 def service_name(argv: list[str] | None = None) -> str:
@@ -92,9 +93,12 @@ def _instrument(names: set[str]) -> None:
         from opentelemetry.instrumentation.django import DjangoInstrumentor
 
         DjangoInstrumentor().instrument(excluded_urls="healthz")
-        internal = list(getattr(settings, "INTERNAL_MIDDLEWARE", []))
-        if internal and DJANGO_MIDDLEWARE not in internal:  # serve_context swaps MIDDLEWARE for this list
-            settings.INTERNAL_MIDDLEWARE = [DJANGO_MIDDLEWARE, *internal]
+        # Its middleware, subclassed (observability/middleware.py), at the head of both lists: serve_context
+        # swaps MIDDLEWARE for INTERNAL_MIDDLEWARE.
+        for name in ("MIDDLEWARE", "INTERNAL_MIDDLEWARE"):
+            listed = [entry for entry in getattr(settings, name, []) if entry != DJANGO_MIDDLEWARE]
+            if listed and OUR_MIDDLEWARE not in listed:
+                setattr(settings, name, [OUR_MIDDLEWARE, *listed])
     if "urllib3" in names:
         from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
 
