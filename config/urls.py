@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/api/", permanent=False)),
     # Before admin.site.urls so the admin's catch-all does not answer it; staff only (observability/urls.py).
     path("admin/communication-map/", include("observability.urls")),
+    path("admin/traces/", include("observability.trace_urls")),  # an order's trace as a waterfall, staff only
     path("admin/", admin.site.urls),
     path("api/", include("shop.urls")),
     path("api-auth/", include("rest_framework.urls")),

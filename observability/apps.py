@@ -1,4 +1,5 @@
-"""Observability: the communication map read from code and settings, and the shop's Prometheus metrics."""
+"""Observability: the communication map read from code and settings, the shop's Prometheus metrics and this
+process's traces."""
 from django.apps import AppConfig
 
 
@@ -9,6 +10,11 @@ class ObservabilityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from common.observers import register
+
+        from . import boundary_spans, tracing
         from .metrics import install
 
         install()  # Celery task timings, this process counted by its kind
+        if tracing.configure() is not None:
+            register("boundary_try", boundary_spans.watch_try)

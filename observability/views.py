@@ -94,3 +94,13 @@ def communication_map_view(request):
         "subscribers": sorted(subscribers.items()),
     }
     return TemplateResponse(request, "admin/observability/communication_map.html", context)
+
+
+def order_trace_view(request, order_id):
+    """An order's trace as a waterfall, read from the span store (spans of every process, no collector needed)."""
+    from .waterfall import traces_of_order, waterfall
+
+    trace_ids = traces_of_order(str(order_id))
+    context = {**admin.site.each_context(request), "title": f"Trace of order {order_id}", "order_id": order_id,
+               "trace_ids": trace_ids, **waterfall(trace_ids), "store": settings.TRACING}
+    return TemplateResponse(request, "admin/observability/trace.html", context)

@@ -5,6 +5,7 @@ from common.admin_utils import ReadOnlyAdminMixin, ReadOnlyInline
 from common.errors import BoundaryUnavailable, DomainError
 from outbox.api import messages_about
 
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from . import saga
@@ -24,7 +25,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [OrderLineInline]
     actions = ["cancel_orders"]
-    readonly_fields = ("checkout_log",)
+    readonly_fields = ("checkout_log", "trace")
+
+    @admin.display(description="Trace")
+    def trace(self, order):
+        # The waterfall is observability's page (it reads every process's spans); orders only links to it.
+        return format_html('<a href="{}" id="order-trace-link">Trace of this checkout (waterfall)</a>',
+                           reverse("order-trace", args=[order.pk]))
 
     @admin.display(description="Checkout (steps, compensations and requests; the event chain for older orders)")
     def checkout_log(self, order):

@@ -9,6 +9,7 @@ the sweeper resumes it.
 from functools import partial
 
 from django.db import transaction
+from opentelemetry import context as otel_context
 
 from outbox.api import Envelope, subscriber
 
@@ -16,7 +17,17 @@ from . import saga
 
 
 def _after_commit(action, envelope: Envelope) -> None:
-    transaction.on_commit(partial(action, order_id=envelope.payload["order_id"]), robust=True)
+    # The handler's trace context goes along: the saga's steps stay in the checkout's trace.
+    transaction.on_commit(partial(_in_context, otel_context.get_current(), action,
+                                  order_id=envelope.payload["order_id"]), robust=True)
+
+
+def _in_context(context, action, **kwargs) -> None:
+    token = otel_context.attach(context)
+    try:
+        action(**kwargs)
+    finally:
+        otel_context.detach(token)
 
 
 @subscriber("orders.ResumeCheckout")

@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
+from opentelemetry import trace
 
 from common.db import atomic_for
 from common.errors import BoundaryUnavailable, DomainError
@@ -30,7 +31,7 @@ from common.money import Money
 from common.observers import observer
 from inventory.api import ReservationClosed, StockLine, get_inventory_api
 from payments.api import PaymentDeclined, get_payments_api
-from outbox.api import send
+from outbox.api import messages_about, send
 from shipping.api import get_shipping_api
 
 from . import services
@@ -39,6 +40,7 @@ from .conf import orders_settings
 from .models import CheckoutSaga, Order, SagaStep
 
 logger = logging.getLogger(__name__)
+_tracer = trace.get_tracer("shop.orders")  # a span per checkout, step and compensation (docs/observability.md)
 
 RESERVE, CHARGE, SHIP, CONFIRM = "reserve_stock", "charge_payment", "schedule_shipment", "send_confirmation"
 STEPS = (RESERVE, CHARGE, SHIP, CONFIRM)
@@ -74,9 +76,16 @@ def checkout_place(
 
     The mode is read here, once, and stored on the order: orders in flight finish the way they started."""
     mode = orders_settings.CHECKOUT_MODE
+    with _tracer.start_as_current_span("checkout", attributes={"mode": mode}) as span:
+        return _place(span, mode, customer_id=customer_id, email=email, lines=lines, payment_token=payment_token,
+                      shipping_address=shipping_address)
+
+
+def _place(span, mode: str, *, customer_id, email, lines, payment_token, shipping_address) -> Order:
     with atomic_for("orders"):
         order = services.order_create(customer_id=customer_id, email=email, lines=lines,
                                       shipping_address=shipping_address, checkout=mode)
+        span.set_attribute("order_id", str(order.id))  # the span store finds the order's trace by it
         # Committed with the order: a process dying right after this commit leaves a saga whose lease
         # runs out, and the sweeper resumes it. Choreographed: nobody holds it; its first step is a command.
         saga = CheckoutSaga.objects.create(
@@ -93,10 +102,11 @@ def checkout_place(
 
 def saga_resume(*, order_id: str) -> Order:
     """Go on with a saga that waited or got stuck, if nobody else holds it now."""
-    saga = _claim(order_id)
-    if saga is None:
-        return Order.objects.get(pk=order_id)
-    return saga_run(saga=saga)
+    with _tracer.start_as_current_span("checkout resume", attributes={"order_id": str(order_id)}):
+        saga = _claim(order_id)
+        if saga is None:
+            return Order.objects.get(pk=order_id)
+        return saga_run(saga=saga)
 
 
 def checkout_cancel(*, order: Order, reason: str, code: str = CUSTOMER_REQUEST) -> Order:
@@ -187,7 +197,10 @@ def _run_step(saga: CheckoutSaga) -> None:
     started = timezone.now()
     saga.attempts += 1
     try:
-        ACTIONS[step](saga)
+        with _tracer.start_as_current_span(f"saga {step}", attributes={
+                "order_id": str(saga.order_id), "step": step, "attempt": saga.attempts,
+                "mode": saga.order.checkout}):
+            ACTIONS[step](saga)
     except DomainError as error:
         _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.FAILED, started, error)
         if STEPS.index(step) <= STEPS.index(PIVOT):
@@ -328,7 +341,9 @@ def _compensate(saga: CheckoutSaga) -> None:
             continue  # a resumed compensation does not undo twice (each undo is idempotent anyway)
         started = timezone.now()
         try:
-            action()
+            with _tracer.start_as_current_span(f"saga compensate {name}", attributes={
+                    "order_id": order_id, "step": name, "attempt": saga.attempts}):
+                action()
         except (BoundaryUnavailable, DomainError) as error:
             _log(saga, name, SagaStep.Kind.COMPENSATION, SagaStep.Outcome.WAITING, started, error)
             raise _Wait from error
@@ -379,6 +394,12 @@ def sagas_resume_stuck(*, limit: int = 100) -> int:
             # again, and the command's handler may claim it.
             if CheckoutSaga.objects.filter(pk=order_id, deadline__lte=timezone.now(), state__in=_OPEN).update(
                     waiting=True, deadline=timezone.now() + _lease()):
-                send(ResumeCheckout(order_id=order_id))
+                send(ResumeCheckout(order_id=order_id), headers=_trace_of(order_id))
                 sent += 1
     return sent
+
+
+def _trace_of(order_id: str) -> dict:
+    """The trace context of the order's first message: a retry sent by the sweeper stays in the checkout's trace."""
+    first = next(iter(messages_about(context="orders", aggregate_type="order", aggregate_id=order_id)), None)
+    return {"traceparent": first.traceparent} if first is not None and first.traceparent else {}

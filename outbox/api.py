@@ -14,13 +14,13 @@ from django.utils import timezone
 from common.db import alias_for, current_alias
 
 from .dialects import dialect
-from .envelope import Envelope, current_headers, message_context
+from .envelope import Envelope, current_correlation_id, current_headers, message_context
 from .registry import Subscriber, all_subscribers, queue_for, subscriber, subscribers_for, upcaster
 
 __all__ = [
-    "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "all_subscribers", "current_headers",
-    "message_context", "outbox_lag_seconds", "outbox_status", "publish", "queue_for", "send", "subscriber",
-    "subscribers_for", "upcaster",
+    "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "all_subscribers",
+    "current_correlation_id", "current_headers", "message_context", "outbox_lag_seconds", "outbox_status",
+    "publish", "queue_for", "send", "subscriber", "subscribers_for", "upcaster",
 ]
 
 

@@ -15,6 +15,7 @@ from common.db import alias_for, connection, current_alias, using
 from common.errors import NotYetKnown
 from common.observers import observer
 
+from . import tracing
 from .conf import outbox_settings
 from .dialects import dialect
 from .envelope import Envelope, message_context
@@ -46,8 +47,10 @@ def _record_in_inbox(subscriber: Subscriber, envelopes: list[Envelope], *, done_
 
 
 def _run(subscriber: Subscriber, envelope: Envelope) -> None:
-    with message_context(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-                         traceparent=envelope.traceparent), observer().handling(subscriber, envelope):
+    with (message_context(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
+                          traceparent=envelope.traceparent),
+          observer().handling(subscriber, envelope),
+          tracing.handling(subscriber=subscriber.name, envelope=envelope)):
         subscriber.handler(upcast(envelope, subscriber.version))
 
 

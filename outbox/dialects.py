@@ -68,14 +68,15 @@ class BaseDialect:
     def _skip_locked(self) -> str:
         return ""  # SQLite has one writer at a time, and no FOR UPDATE at all
 
-    def take_undispatched(self, *, now, batch: int) -> list[tuple[int, str, str, str]]:
-        """Mark up to `batch` messages not yet fanned out as dispatched; their (id, name, aggregate type, id), by
-        id. SQL: claiming and reading in one UPDATE ... RETURNING (the ORM's update() returns a count)."""
+    def take_undispatched(self, *, now, batch: int) -> list[tuple]:
+        """Mark up to `batch` messages not yet fanned out as dispatched; their (id, name, aggregate type, aggregate
+        id, headers, created_at) by id, the last two as the driver returns them (for the relay's trace span). SQL:
+        claiming and reading in one UPDATE ... RETURNING (the ORM's update() returns a count)."""
         with self.connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE outbox_outboxevent SET dispatched_at = %s WHERE id IN ("
                 "SELECT id FROM outbox_outboxevent WHERE dispatched_at IS NULL ORDER BY id LIMIT %s"
-                f"{self._skip_locked()}) RETURNING id, name, aggregate_type, aggregate_id",
+                f"{self._skip_locked()}) RETURNING id, name, aggregate_type, aggregate_id, headers, created_at",
                 [self.time(now), batch])
             return sorted(cursor.fetchall())
 

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from opentelemetry import propagate
+
 _context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("outbox_message_context", default=None)
 
 
@@ -45,12 +47,28 @@ def _traceparent(trace_id: str | None = None) -> str:
     return f"00-{trace_id or secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
 
 
-def current_headers() -> dict:
-    """Headers for a message published now: the surrounding request's or handled message's ids."""
+def current_correlation_id() -> str | None:
+    """The correlation id of the request or message being handled now, if any."""
     context = _context.get()
+    return context["correlation_id"] if context is not None else None
+
+
+def _current_trace_context() -> dict:
+    """The current span's W3C `traceparent` (and `tracestate`), when tracing is on and a span is current."""
+    carrier: dict = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def current_headers() -> dict:
+    """Headers for a message published now: the surrounding request's or handled message's ids, and the
+    current span's trace context (relay, delivery and handler spans join the publisher's trace with it)."""
+    context = _context.get()
+    traced = _current_trace_context()
     if context is None:
-        return {"correlation_id": str(uuid.uuid4()), "traceparent": _traceparent()}
-    headers = {"correlation_id": context["correlation_id"], "traceparent": _traceparent(context["trace_id"])}
+        return {"correlation_id": str(uuid.uuid4()), "traceparent": _traceparent(), **traced}
+    headers = {"correlation_id": context["correlation_id"], "traceparent": _traceparent(context["trace_id"]),
+               **traced}
     if context.get("causation_id"):
         headers["causation_id"] = context["causation_id"]
     return headers

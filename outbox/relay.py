@@ -7,6 +7,7 @@ import logging
 import time
 from collections import defaultdict
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 from celery import current_app
 from django.conf import settings
@@ -14,9 +15,11 @@ from kombu.exceptions import OperationalError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from common.db import alias_for, aliases, connection, current_alias, using
 
+from . import tracing
 from .conf import outbox_settings
 from .dialects import dialect
 from .models import Delivery, OutboxEvent
@@ -43,7 +46,7 @@ def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
             return 0, []
         deliveries, elsewhere = [], defaultdict(list)
         split = len(settings.DATABASES) > 1  # with one database every subscriber is here: nothing to look up
-        for event_id, name, aggregate_type, aggregate_id in events:
+        for event_id, name, aggregate_type, aggregate_id, *_ in events:
             for subscriber in subscribers_for(name):
                 if split and (alias := alias_for(subscriber.context)) != here:
                     elsewhere[alias].append((event_id, subscriber))
@@ -58,6 +61,7 @@ def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
         Delivery.objects.bulk_create(deliveries)
         for alias, targets in elsewhere.items():
             copy_to(alias, targets, now=now)
+    _trace_fan_out(events)
     return len(events), [(d.id, d.subscriber) for d in deliveries if d.status == Delivery.Status.IN_FLIGHT]
 
 
@@ -85,6 +89,20 @@ def copy_to(alias: str, targets: list[tuple[int, object]], *, now) -> None:
             for event_id, subscriber in targets
         ], ignore_conflicts=True)
         wake_after_commit()  # Redis wake-up; on PostgreSQL the copies' insert NOTIFYs that database's relay
+
+
+def _trace_fan_out(events: list[tuple]) -> None:
+    """A span per fanned-out message in its publisher's trace (when this process traces)."""
+    if not tracing.enabled():
+        return
+    try:
+        for _, name, _, aggregate_id, headers, created_at in events:
+            if isinstance(created_at, str):  # SQLite keeps UTC text
+                created_at = parse_datetime(created_at).replace(tzinfo=dt_timezone.utc)
+            tracing.relayed(name=name, headers=json.loads(headers) if isinstance(headers, (str, bytes)) else headers,
+                            aggregate_id=aggregate_id, created_at=created_at, subscribers=len(subscribers_for(name)))
+    except Exception:  # a span is never worth a relay cycle: the deliveries are made, hand them off
+        logger.debug("could not trace a fan-out", exc_info=True)
 
 
 def claim(*, batch: int, now=None) -> list[tuple[int, str]]:

@@ -212,4 +212,6 @@ def processes(topology: Topology, *, log_dir: Path) -> list[ProcessSpec]:
                                            f"--schedule={log_dir / 'celerybeat-schedule'}"),
                                   "schedule: " + (", ".join(sorted(settings.CELERY_BEAT_SCHEDULE)) or "empty"),
                                   Probe("running")))
-    return result
+    # Each process's spans say which process it is (observability/tracing.py; an OTEL_SERVICE_NAME set for
+    # the whole topology loses to this).
+    return [replace(process, env={"OTEL_SERVICE_NAME": process.name, **process.env}) for process in result]

@@ -9,7 +9,7 @@ from django.utils.module_loading import import_string
 
 from common.deadlines import pop_deadline, push_deadline, remaining
 from common.errors import BoundaryUnavailable, DomainError
-from common.observers import observer
+from common.observers import observe_try, observer
 from common.runtime import runtime
 
 from .breaker import breaker_for
@@ -80,7 +80,8 @@ def _invoke(boundary: str, operation: str, target, args: tuple, kwargs: dict):
             left = max(give_up_at - time.monotonic(), 0.0)
             budget = left if budget is None else min(budget, left)
         try:
-            return _one_try(boundary, operation, target, args, kwargs, plan, budget)
+            with observe_try(boundary, operation, target, attempt) as watch:  # a span per try (observability)
+                return _one_try(boundary, operation, target, args, kwargs, plan, budget, watch)
         except BoundaryUnavailable as error:
             failure = error
             if attempt == plan.attempts or not _retryable(error, policy.retry):
@@ -106,14 +107,14 @@ def _time_left(give_up_at: float | None) -> float | None:
     return own if outer is None else min(own, outer)
 
 
-def _one_try(boundary, operation, target, args, kwargs, plan: _Plan, budget: float | None):
-    breaker = breaker_for(boundary, plan.breaker)
+def _one_try(boundary, operation, target, args, kwargs, plan: _Plan, budget: float | None, watch):
+    breaker = watch.breaker = breaker_for(boundary, plan.breaker)
     permit = breaker.acquire()
     started = time.perf_counter()
     failed = True
     deadline = push_deadline(budget)  # deadline_scope(budget), inlined into the try/finally we need anyway
     try:
-        fault = fault_for(boundary, operation, plan.fault)
+        fault = watch.fault = fault_for(boundary, operation, plan.fault)
         if fault is not None:
             inject(fault, boundary)
         result = target(*args, **kwargs)

@@ -355,10 +355,28 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "shop@example.com"
 STAFF_ALERT_EMAILS = ["staff@example.com"]
 
+# --- Traces (OpenTelemetry): docs/observability.md "Traces" -------------------------------------
+TRACING = {
+    "enabled": env_bool("TRACING_ENABLED", True),
+    # none | console | otlp-grpc | otlp-http (the OTLP exporters read OTEL_EXPORTER_OTLP_ENDPOINT and friends)
+    "exporter": os.environ.get("TRACING_EXPORTER", "none"),
+    # The span store: the newest spans of every process in the default database (the order waterfall).
+    "store": env_bool("TRACING_STORE", True),
+    "store_max_spans": int(os.environ.get("TRACING_STORE_MAX_SPANS", "50000")),
+    "store_flush_seconds": float(os.environ.get("TRACING_STORE_FLUSH_SECONDS", "1.0")),
+    # Also psycopg and redis (a span per query: many rows in the store for one checkout).
+    "instrument": [name for name in os.environ.get("TRACING_INSTRUMENT", "django,urllib3,grpc,celery").split(",")
+                   if name],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every record carries the trace and span it was logged in and the correlation id of its request or message.
+    "filters": {"trace": {"()": "observability.logs.TraceContextFilter"}},
+    "formatters": {"traced": {"format": "%(levelname)s %(name)s [trace=%(trace_id)s span=%(span_id)s "
+                                        "correlation=%(correlation_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["trace"], "formatter": "traced"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django's own console handler would print every request log a second time.
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},

@@ -50,6 +50,21 @@ ENVIRONMENT = Environment(
     Env("BREAKER_NAMESPACE", "shop", "the prefix of shared breakers' keys", ("RESILIENCE",)),
     Env("RESILIENCE_PROFILE", None, "naive: Scenario 1's \"before\" (no timeout, no breaker on the charge)",
         ("RESILIENCE",)),
+    Env("METRICS_SCRAPE_TOKEN", None, "the bearer token a Prometheus scraper sends to /metrics (staff sessions "
+        "need none); unset, only staff can read it", ("METRICS",)),
+    Env("METRICS_DB_TIMEOUT_SECONDS", "2", "the statement timeout of the outbox gauges' read at scrape time",
+        ("METRICS",)),
+    Env("PROMETHEUS_MULTIPROC_DIR", "<log dir>/metrics under run_topology", "prometheus-client's multiprocess "
+        "directory: every process writes its samples there, any /metrics serves them all"),
+    Env("TRACING_ENABLED", "on", "OpenTelemetry traces (docs/observability.md \"Traces\")", ("TRACING",)),
+    Env("TRACING_EXPORTER", "none", "none, console, otlp-grpc or otlp-http (these read OTEL_EXPORTER_OTLP_*)",
+        ("TRACING",)),
+    Env("TRACING_STORE", "on", "keep the newest spans of every process in the default database (an order's "
+        "waterfall in the admin)", ("TRACING",)),
+    Env("TRACING_STORE_MAX_SPANS", "50000", "spans the store keeps (pruned in batches)", ("TRACING",)),
+    Env("TRACING_STORE_FLUSH_SECONDS", "1.0", "how often a process writes its finished spans", ("TRACING",)),
+    Env("TRACING_INSTRUMENT", "django,urllib3,grpc,celery", "instrumentations to install (add psycopg, redis: a "
+        "span per query)", ("TRACING",)),
     Env("EMAIL_BACKEND", "smtp (production profile only)", "Django's email backend", ("EMAIL_BACKEND",)),
     Env("SECURE_SSL_REDIRECT", "on (production profile only)", "off behind a TLS proxy that redirects itself",
         ("SECURE_SSL_REDIRECT",)),

@@ -27,6 +27,9 @@ OUTBOX = outbox_settings.from_env("OUTBOX", default={
 CELERY_BEAT_SCHEDULE = {}
 # A subscriber added without touching the publisher (loyalty points), and probes for the delivery tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.loyalty"]  # noqa: F405
+# Spans are written when a test calls observability.tracing.flush(), never by a thread of the pytest process
+# (it would write outside the test's transaction); processes a test starts may set the variable.
+TRACING = {**TRACING, "store_flush_seconds": float(os.environ.get("TRACING_STORE_FLUSH_SECONDS", "0"))}  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 if env_bool("SHOP_TEST_DATABASE_PER_CONTEXT", False) and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Every context (an app with an api.py, but the outbox that each of them holds) on a database of its own,

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from tests.conftest import on_postgres
 from tests.processes import ROOT, test_database_url
 
 pytestmark = pytest.mark.processes
@@ -73,3 +74,16 @@ def test_scaling_benchmark_prints_a_row_per_level_and_the_rss_of_every_process_k
     rss = [line.split()[0] for line in lines[lines.index(next(l for l in lines if l.startswith("RSS"))) + 1:]
            if line.startswith("  ")]
     assert sorted(rss) == ["beat", "relay", "web", "worker"], result.stdout
+
+
+@pytest.mark.skipif(not on_postgres(), reason="its own SQLite files whatever the pass: run once, on the PostgreSQL one")
+def test_tracing_benchmark_prints_every_mode_and_its_verdict():
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}  # its own SQLite files
+    result = subprocess.run([sys.executable, "bench/tracing.py", "--calls", "5", "--rounds", "1"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
+    assert result.returncode in (0, 1), result.stderr[-2000:]  # 1: the target missed on a loaded machine
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert [row.split("|")[1].strip() for row in rows[1:]] == [
+        "untraced", "traced, exporter off", "traced + span store", "traced + console"]
+    verdicts = [row for row in rows if " ok |" in row or " MISSED |" in row]
+    assert len(verdicts) == 1 and (result.returncode == 0) == (" ok |" in verdicts[0])

@@ -52,6 +52,30 @@ def test_an_orders_admin_page_renders(live_server, staff_login, catalog, custome
     check(live_server, staff_login, visit)
 
 
+def test_an_orders_trace_renders_as_a_waterfall(live_server, staff_login, catalog, customer):
+    from observability import tracing
+    from tests.conftest import deliver_outbox
+
+    order = place_order_via_api(customer, "MUG", 1)
+    deliver_outbox()  # the handlers' spans join the checkout's trace
+    tracing.flush()  # the live server runs in this process: its spans are in this process's buffer
+
+    def visit(page, problems):
+        page.goto(f"{live_server.url}/admin/orders/order/{order['order_id']}/change/")
+        page.click("#order-trace-link")
+        page.wait_for_selector("table#waterfall")
+        rows = page.locator("table#waterfall tr.span")
+        assert rows.count() >= 10, rows.count()
+        for name in ("checkout", "saga charge_payment", "payments.charge", "outbox handle"):
+            assert page.locator(f"table#waterfall td.name:has-text('{name}')").count() >= 1, name
+        bar = page.locator("table#waterfall .bar").first.bounding_box()
+        assert bar and bar["width"] >= 1 and bar["height"] >= 8, bar
+        page.locator("table#waterfall tr.span summary").first.click()  # a row opens on its attributes
+        assert page.locator("table#waterfall details[open] code").count() >= 1
+        screenshot(page, "order-trace")
+    check(live_server, staff_login, visit)
+
+
 def test_the_circuit_breakers_page_renders(live_server, staff_login, catalog, customer):
     place_order_via_api(customer, "MUG", 1)  # the live server runs in this process: it sees these breakers
 
