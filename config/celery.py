@@ -3,7 +3,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun, worker_ready
+from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -32,3 +32,19 @@ def _tell_the_launcher(**_):
     ready_file = os.environ.get("TOPOLOGY_READY_FILE")
     if ready_file:
         Path(ready_file).touch()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _stamp_trace_ids(logger=None, format=None, **_) -> None:
+    # A worker replaces the root logger's handlers with its own (LOGGING's filter and format are gone): stamp its
+    # records with the trace, span and correlation ids too, so a worker's line leads to its checkout's trace.
+    from celery.app.log import TaskFormatter
+
+    from observability.logs import TraceContextFilter
+
+    stamped = format.replace("%(message)s", "[trace=%(trace_id)s span=%(span_id)s correlation=%(correlation_id)s] "
+                                            "%(message)s")
+    for handler in logger.handlers:
+        handler.addFilter(TraceContextFilter())
+        handler.setFormatter(TaskFormatter(stamped, use_color=False))

@@ -1,6 +1,8 @@
 """Sending messages exactly once per dedupe key through Django's email backend."""
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError
@@ -9,6 +11,8 @@ from django.utils import timezone
 from common.db import atomic_for
 
 from .models import Notification, OrderActivity
+
+logger = logging.getLogger(__name__)
 
 
 def notification_send(
@@ -32,6 +36,8 @@ def notification_send(
         Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.FAILED, error=str(error))
         raise
     Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT, sent_at=timezone.now())
+    # The log line an operator greps for, stamped with its trace and correlation ids (config LOGGING, Celery's too).
+    logger.info("sent %s %s to %s", kind, notification.pk, recipient)
     notification.refresh_from_db()
     return notification
 

@@ -1,10 +1,13 @@
 """The order confirmation is a command stored in the outbox, relayed and handled by real processes."""
+import os
+import re
+
 import pytest
 from django.conf import settings
 
 from notifications.models import Notification
 from tests.conftest import client_for, order_body
-from tests.processes import celery_worker, relay, wait_for
+from tests.processes import ROOT, celery_worker, relay, wait_for
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +31,11 @@ def test_worker_sends_one_confirmation_per_order(real_broker, catalog, customer)
     assert sent.kind == "order_confirmation"
     assert sent.recipient == "carol@example.com"
     assert "12.50 EUR" in sent.body
+    # The worker's log line carries the ids that lead to the checkout's trace and request (Celery replaces
+    # the root logger's handlers: config/celery.py stamps its own).
+    log = (ROOT / "var" / f"worker-{os.getpid()}.log").read_text()
+    line = next(line for line in log.splitlines() if f"sent order_confirmation {sent.pk} " in line)
+    assert re.search(r"\[trace=[0-9a-f]{32} span=[0-9a-f]{16} correlation=[0-9a-f-]{36}\]", line), line
 
 
 def test_the_command_handled_twice_sends_one_email(catalog):
