@@ -237,3 +237,8 @@ def install() -> None:
     kind = process_kind(sys.argv)
     if kind:
         PROCESSES.labels(kind).set(1)
+    port = getattr(settings, "METRICS", {}).get("PORT")
+    if port and kind in ("worker", "relay", "beat"):  # the web and context servers serve /metrics themselves
+        from .exporter import serve_metrics
+
+        serve_metrics(port)

@@ -1,8 +1,8 @@
 """GET /metrics (staff or a scrape token), the outbox's gauges read at scrape time, and figures for the map.
 
 Served by the web process and by each serve_context HTTP server. With PROMETHEUS_MULTIPROC_DIR the samples
-are those of every process writing to that directory (workers, relay and beat have no HTTP server of
-their own: they write there), else this process's own.
+are those of every process writing to that directory (workers, relay and beat write there, and serve them
+themselves on METRICS_PORT: observability/exporter.py), else this process's own.
 """
 from __future__ import annotations
 

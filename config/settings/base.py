@@ -330,6 +330,8 @@ METRICS = {
     # GET /metrics answers a staff session, or this token as `Authorization: Bearer ...` ("": staff only).
     "SCRAPE_TOKEN": os.environ.get("METRICS_SCRAPE_TOKEN", ""),
     "DB_TIMEOUT_SECONDS": float(os.environ.get("METRICS_DB_TIMEOUT_SECONDS", "2")),  # the outbox gauges' read
+    # A worker, relay or beat serves /metrics on 127.0.0.1:PORT (token only) when set (observability/exporter.py).
+    "PORT": int(os.environ.get("METRICS_PORT", "0")),
 }
 
 # --- The simulated payment provider ----------------------------------------------------------

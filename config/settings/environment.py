@@ -54,6 +54,8 @@ ENVIRONMENT = Environment(
         "need none); unset, only staff can read it", ("METRICS",)),
     Env("METRICS_DB_TIMEOUT_SECONDS", "2", "the statement timeout of the outbox gauges' read at scrape time",
         ("METRICS",)),
+    Env("METRICS_PORT", "0 (none)", "a worker, relay or beat serves /metrics on 127.0.0.1:PORT (scrape token only)",
+        ("METRICS",)),
     Env("PROMETHEUS_MULTIPROC_DIR", "<log dir>/metrics under run_topology", "prometheus-client's multiprocess "
         "directory: every process writes its samples there, any /metrics serves them all"),
     Env("TRACING_ENABLED", "on", "OpenTelemetry traces (docs/observability.md \"Traces\")", ("TRACING",)),
