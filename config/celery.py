@@ -40,9 +40,10 @@ def _stamp_trace_ids(logger=None, format=None, **_) -> None:
     # A worker replaces the root logger's handlers with its own (LOGGING's filter and format are gone): stamp its
     # records with the trace, span and correlation ids too, so a worker's line leads to its checkout's trace.
     from celery.app.log import TaskFormatter
+    from django.utils.module_loading import import_string
 
-    from observability.logs import TraceContextFilter
-
+    # Named by its path, as LOGGING names it: config reaches observability only through settings-like strings.
+    TraceContextFilter = import_string("observability.logs.TraceContextFilter")
     stamped = format.replace("%(message)s", "[trace=%(trace_id)s span=%(span_id)s correlation=%(correlation_id)s] "
                                             "%(message)s")
     for handler in logger.handlers:
