@@ -145,7 +145,7 @@ REMOTE_TRANSPORT = os.environ.get("SHOP_TEST_TRANSPORT", "")
 ONCE_PER_RUN = (
     "tests/bench/", "tests/browser/", "tests/topology/", "tests/security/test_schema_fuzz.py",
     "tests/security/test_service_tokens.py", "tests/contracts/test_split_profile.py",
-    "tests/common/test_serve_context.py",
+    "tests/common/test_serve_context.py", "tests/scenarios/",
 )
 
 
