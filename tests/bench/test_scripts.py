@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from tests.conftest import on_postgres
-from tests.processes import ROOT, test_database_url
+from tests.processes import ROOT
+from tests.processes import test_database_url as database_url  # not collected as a test
 
 pytestmark = pytest.mark.processes
 
@@ -43,7 +44,7 @@ def _postgres_bench(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
         env["BENCH_REDIS_URL"] = os.environ["CELERY_BROKER_URL"]
-    return subprocess.run([sys.executable, *args, "--database-url", test_database_url(), "--customers", "2",
+    return subprocess.run([sys.executable, *args, "--database-url", database_url(), "--customers", "2",
                            "--skus", "4", "--warmup", "0", "--seconds", "1"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
 
