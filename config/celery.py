@@ -5,8 +5,11 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun, worker_ready
 
+from config import kombu_fixes
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
+kombu_fixes.install()
 app = Celery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -99,7 +99,7 @@ def backoff_seconds(attempts: int) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-def _start(ids: list[int]) -> tuple[list[tuple[int, int, Envelope]], list[tuple[int, int, str]]]:
+def start_attempts(ids: list[int]) -> tuple[list[tuple[int, int, Envelope]], list[tuple[int, int, str]]]:
     """Count an attempt on each delivery still in flight, before its handler runs.
 
     Returns the started ones as (id, attempts, envelope), in publication order, and the ones whose stored
@@ -215,7 +215,7 @@ def deliver_batch(subscriber_name: str, ids: list[int]) -> dict:
 def _deliver_batch(subscriber: Subscriber, ids: list[int]) -> dict:
     counts = {"handled": 0, "duplicate": 0, "failed": 0, "dead": 0, "waiting": 0}
     try:
-        started, unreadable = _start(ids)
+        started, unreadable = start_attempts(ids)
     except DatabaseError as error:
         if not _database_lost(error):
             raise

@@ -138,6 +138,8 @@ class Shop:
         self.serve_ports = (free_port(), free_port())  # serve_context's HTTP and gRPC
         self.log_dir = log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
+        # Logs are appended to (a killed process starts again); this shop's part starts where they end now.
+        self._log_starts = {path.name: path.stat().st_size for path in log_dir.glob("*.log")}
         self.env = {
             **os.environ, "DJANGO_SETTINGS_MODULE": "tests.chaos.settings", "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker_url, "CELERY_TASK_DEFAULT_QUEUE": QUEUE, "PYTHONUNBUFFERED": "1",
@@ -199,7 +201,30 @@ class Shop:
 
     def log(self, kind: str) -> str:
         path = self.log_dir / f"{kind}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        if not path.exists():
+            return ""
+        with open(path, "rb") as file:
+            file.seek(self._log_starts.get(path.name, 0))
+            return file.read().decode(errors="replace")
+
+    def diagnose(self, lines: int = 25) -> str:
+        """What a failed settle needs to be understood after CI has thrown var/ away: the broker's queues and
+        each process's state and last warnings."""
+        import redis
+
+        parts = []
+        try:
+            client = redis.Redis.from_url(self.env["CELERY_BROKER_URL"], socket_connect_timeout=1, socket_timeout=2)
+            depths = {key.decode(): client.llen(key) for key in client.keys(f"{QUEUE}*") if client.type(key) == b"list"}
+            parts.append(f"queues: {depths}; unacked: {client.hlen('unacked')}")
+        except Exception as error:  # noqa: BLE001  (a diagnosis never hides the failure it explains)
+            parts.append(f"queues: unreadable ({error})")
+        for kind, process in self.processes.items():
+            state = "running" if process.poll() is None else f"exited {process.returncode}"
+            noteworthy = [line for line in self.log(kind).splitlines()
+                          if any(word in line for word in ("WARNING", "ERROR", "CRITICAL", "Connected", "Error:"))]
+            parts.append(f"--- {kind} ({state}), last warnings:\n" + "\n".join(line[:300] for line in noteworthy[-lines:]))
+        return "\n".join(parts)
 
     @property
     def url(self) -> str:

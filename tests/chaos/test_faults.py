@@ -23,7 +23,10 @@ def later(seconds: float, action) -> threading.Thread:
 
 
 def settle_and_check(pg, shop, what: str, *, since: float, dead_allowed: int = 0, within: float | None = None) -> dict:
-    settled = wait_all_final(pg, shop.database, timeout=SETTLE_SECONDS)
+    try:
+        settled = wait_all_final(pg, shop.database, timeout=SETTLE_SECONDS)
+    except AssertionError as failure:
+        raise AssertionError(f"{what}: {failure}\n{shop.diagnose()}") from None
     books = assert_books_balance(pg, shop.database, dead_allowed=dead_allowed)
     recovered = time.monotonic() - since
     assert books["orders"] >= 10, f"{what}: only {books['orders']} orders were placed: the load itself failed"

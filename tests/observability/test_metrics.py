@@ -134,7 +134,8 @@ def test_breaker_transitions_and_state(staff_client):
     from common.resilience.config import cached_policy_for
 
     breaker = Breaker("metrics-probe", cached_policy_for("metrics-probe", "").breaker)
-    breaker._trip()
+    for _ in range(breaker.policy.minimum_number_of_calls):  # every call fails: the breaker trips
+        breaker.record(breaker.acquire(), failed=True, duration=0.0)
     families = scrape(staff_client)
     assert samples(families, "shop_breaker_transitions_total", boundary="metrics-probe", to_state="open")[0].value == 1
     assert samples(families, "shop_breaker_state", boundary="metrics-probe")[0].value == 2

@@ -116,11 +116,11 @@ def test_a_handed_off_delivery_not_started_in_time_is_sent_again_unless_its_queu
 
 
 def test_a_started_delivery_keeps_the_long_lease():
-    from outbox.delivery import _start
+    from outbox.delivery import start_attempts
 
     store(Bench(key="s", n=1))
     _, in_flight = fan_out(batch=10)
-    started, _ = _start([d for d, _ in in_flight])  # a worker took it, then died mid-handler
+    started, _ = start_attempts([d for d, _ in in_flight])  # a worker took it, then died mid-handler
     assert len(started) == 1
     delivery = Delivery.objects.get()
     assert delivery.started_at is not None and delivery.attempts == 1

@@ -1,0 +1,31 @@
+"""A fix for kombu's Redis transport, installed by config/celery.py: a worker must not exit when the broker goes.
+
+When a worker loses Redis, kombu closes the connection's transport (its `client` becomes None) and then the
+channel, whose close tries to put the messages the worker had taken but not acknowledged back in their queue
+through that closed transport: AttributeError, "Unrecoverable error", and the worker process exits. The same
+class of bug has come back in kombu several times (celery/kombu#582, #970). With the fix the close puts nothing
+back: the messages stay in Redis's unacknowledged set, which kombu restores after the visibility timeout, and
+the outbox sends a lost or held delivery again by its own leases long before that (outbox/relay.py).
+"""
+import logging
+
+from kombu.transport import redis as redis_transport
+
+logger = logging.getLogger(__name__)
+_restore_unacked = redis_transport.QoS.restore_unacked
+
+
+def _restore_unacked_unless_closed(self, client=None):
+    """kombu's restore_unacked(), except on a channel whose transport was closed first: then nothing."""
+    if client is None and self.channel.connection.client is None:
+        if self._delivered:
+            logger.warning("broker connection closed: %d unacknowledged message(s) left for Redis to restore "
+                           "after the visibility timeout", len(self._delivered))
+        self._delivered.clear()
+        return None
+    return _restore_unacked(self, client)
+
+
+def install() -> None:
+    """Patch kombu's Redis QoS once per process."""
+    redis_transport.QoS.restore_unacked = _restore_unacked_unless_closed
