@@ -11,12 +11,13 @@ import math
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpResponse, JsonResponse
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from common.db import aliases, connection, current_alias, using
 from common.errors import error_json
 from common.http import CORRELATION_HEADER, correlation_id_of
 from outbox.api import outbox_status
@@ -27,34 +28,39 @@ DELIVERY_STATES = ("pending", "in_flight", "failed", "dead")
 
 
 class OutboxCollector:
-    """The outbox's lag and deliveries per state, read from the database when scraped (bounded by a timeout)."""
+    """The outbox's lag and deliveries per state of each database (every context's own outbox when they have
+    their own databases), read when scraped, each read bounded by a timeout."""
 
     def collect(self):
-        up = GaugeMetricFamily("shop_outbox_status_up", "1 when the outbox's figures below were read, 0 when "
-                               "the database did not answer within METRICS['DB_TIMEOUT_SECONDS'].")
-        try:
-            status = _read_outbox_status()
-        except DatabaseError:
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
-        yield GaugeMetricFamily("shop_outbox_lag_seconds", "Seconds the oldest runnable message or delivery has "
-                                "waited (0 when nothing waits).", value=status["lag_seconds"])
-        yield GaugeMetricFamily("shop_outbox_undispatched_messages", "Messages stored and not fanned out yet.",
-                                value=status["undispatched"])
-        deliveries = GaugeMetricFamily("shop_outbox_deliveries", "Deliveries not done, by state.", labels=["state"])
-        for state in DELIVERY_STATES:
-            deliveries.add_metric([state], status[state])
-        yield deliveries
+        up = GaugeMetricFamily("shop_outbox_status_up", "1 when the outbox's figures below were read from this "
+                               "database, 0 when it did not answer within METRICS['DB_TIMEOUT_SECONDS'].",
+                               labels=["database"])
+        lag = GaugeMetricFamily("shop_outbox_lag_seconds", "Seconds the oldest runnable message or delivery has "
+                                "waited (0 when nothing waits).", labels=["database"])
+        undispatched = GaugeMetricFamily("shop_outbox_undispatched_messages", "Messages stored and not fanned out "
+                                         "yet.", labels=["database"])
+        deliveries = GaugeMetricFamily("shop_outbox_deliveries", "Deliveries not done, by state.",
+                                       labels=["database", "state"])
+        for alias in aliases():
+            try:
+                with using(alias):
+                    status = _read_outbox_status()
+            except DatabaseError:
+                up.add_metric([alias], 0)
+                continue
+            up.add_metric([alias], 1)
+            lag.add_metric([alias], status["lag_seconds"])
+            undispatched.add_metric([alias], status["undispatched"])
+            for state in DELIVERY_STATES:
+                deliveries.add_metric([alias, state], status[state])
+        yield from (up, lag, undispatched, deliveries)
 
 
 def _read_outbox_status() -> dict:
     timeout_ms = int(settings.METRICS["DB_TIMEOUT_SECONDS"] * 1000)
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return outbox_status()  # SQLite has no statement timeout; inside a caller's transaction: its rules
-    with transaction.atomic():
+    with transaction.atomic(using=current_alias()):
         with connection.cursor() as cursor:
             # A scrape never waits on a slow database for long: the whole read is cut off after the timeout.
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(timeout_ms)])

@@ -71,3 +71,14 @@ def test_a_relay_interrupted_after_copying_copies_nothing_twice(catalog):
         assert len(per_subscriber) == len(set(per_subscriber))
     settle()
     assert Order.objects.get(pk=order.order_id).status == "confirmed"
+
+
+def test_the_outbox_gauges_read_every_database(catalog):
+    from observability.scrape import OutboxCollector
+
+    place()  # its OrderPlaced waits on orders' database: choreographed, and no relay runs here
+    families = {family.name: family.samples for family in OutboxCollector().collect()}
+    assert {s.labels["database"]: s.value for s in families["shop_outbox_status_up"]} == dict.fromkeys(
+        settings.DATABASES, 1)
+    undispatched = {s.labels["database"]: s.value for s in families["shop_outbox_undispatched_messages"]}
+    assert undispatched[alias_for("orders")] >= 1 and undispatched["default"] == 0, undispatched
