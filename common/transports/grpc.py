@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from concurrent import futures
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -23,6 +24,7 @@ from common.errors import (
     BoundaryTimeout,
     BoundaryUnauthenticated,
     DomainError,
+    ValidationFailed,
     bounded,
 )
 from common.runtime import runtime
@@ -35,6 +37,16 @@ ERROR_TRAILER = "domain-error-bin"  # "-bin": gRPC carries the UTF-8 JSON as byt
 # --- client side ------------------------------------------------------------------------------
 
 _channels: dict[tuple, grpc.Channel] = runtime.store("grpc.channels", kept_on_reset=True)
+
+
+@contextmanager
+def request_values_checked(method: str):
+    """Build a request message inside: a value its field cannot hold (past an int32's or int64's range) is the
+    caller's ValidationFailed, as over REST and in process, instead of protobuf's ValueError."""
+    try:
+        yield
+    except ValueError as error:
+        raise ValidationFailed(bounded(f"{method}: {error}"), request=method) from None
 
 
 def _read(path: str | None) -> bytes | None:

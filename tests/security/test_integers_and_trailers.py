@@ -36,7 +36,7 @@ def test_stock_of_a_sku_is_capped_below_the_column_limit(remote_inventory):
     assert stock_of("MUG")[0] <= 1_000_000_000
 
 
-@pytest.mark.parametrize("quantity", [2**31 - 1, -(2**31)])  # the seed's LineItem.quantity is an int32
+@pytest.mark.parametrize("quantity", [2**31 - 1, -(2**31), 2**31, 2**63])  # the seed's LineItem.quantity is an int32
 def test_reserving_an_absurd_quantity_is_refused(remote_inventory, quantity):
     with pytest.raises(ValidationFailed):
         remote_inventory.reserve_items(order_id="0b8c6f59-1e0b-4b8e-a9f3-8c3a3f7e4d21", lines=[StockLine("MUG", quantity)])
@@ -60,6 +60,19 @@ def test_internal_order_listing_bounds_limit_and_offset(context_servers, setting
                             if "limit" not in query else context_servers["orders"]["rest"] + f"/internal/orders/orders/?offset=0&{query}",
                             headers={"Authorization": f"Bearer {settings.INTERNAL_SERVICE_TOKENS['orders']}"}, timeout=5)
     assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize("transport", ["rest", "grpc"])
+def test_integers_past_64_bits_are_a_validation_error_on_every_wire(context_servers, settings, transport):
+    # gRPC's int64 fields cannot even hold them: the client refuses them as the other transports do.
+    from orders.api import get_orders_api
+    from reviews.api import get_reviews_api
+
+    settings.BOUNDARIES = {**settings.BOUNDARIES, **remote_boundaries(context_servers, transport)}
+    with pytest.raises(ValidationFailed):
+        get_orders_api().list_orders(customer_id=2**64, limit=5, offset=0)
+    with pytest.raises(ValidationFailed):
+        get_reviews_api().post_review(sku="MUG", customer_id=1, rating=2**64, text="probe")
 
 
 def test_a_long_sku_over_grpc_is_the_domain_error_not_resource_exhausted(context_servers, settings, catalog):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from common.transports.grpc import GrpcClient
+from common.transports.grpc import GrpcClient, request_values_checked
 
 from ...api import Availability, Reservation, StockLine
 from . import inventory_pb2 as pb
@@ -18,7 +18,8 @@ class GrpcInventoryApi:
         self._rpc = GrpcClient("inventory", inventory_pb2_grpc.InventoryServiceStub, **config)
 
     def reserve_items(self, *, order_id: str, lines: Sequence[StockLine]) -> Reservation:
-        request = pb.ReservationRequest(order_id=order_id, items=line_items(lines))
+        with request_values_checked("ReserveItems"):
+            request = pb.ReservationRequest(order_id=order_id, items=line_items(lines))
         return reservation_dto(self._rpc.call("ReserveItems", request))
 
     def release_items(self, *, order_id: str) -> None:
@@ -32,5 +33,6 @@ class GrpcInventoryApi:
         return [availability_dto(item) for item in response.items]
 
     def restock(self, *, sku: str, quantity: int, reason: str) -> Availability:
-        request = pb.RestockRequest(sku=sku, quantity=quantity, reason=reason)
+        with request_values_checked("Restock"):
+            request = pb.RestockRequest(sku=sku, quantity=quantity, reason=reason)
         return availability_dto(self._rpc.call("Restock", request))

@@ -1,7 +1,7 @@
 """GrpcReviewsApi: the ReviewsApi over gRPC to reviews' ReviewsService."""
 from __future__ import annotations
 
-from common.transports.grpc import GrpcClient
+from common.transports.grpc import GrpcClient, request_values_checked
 
 from ...api import ProductReviews, Review
 from . import reviews_pb2 as pb
@@ -16,8 +16,11 @@ class GrpcReviewsApi:
         self._rpc = GrpcClient("reviews", reviews_pb2_grpc.ReviewsServiceStub, **config)
 
     def product_reviews(self, *, sku: str, limit: int) -> ProductReviews:
-        return product_reviews_dto(self._rpc.call("ProductReviews", pb.ProductReviewsRequest(sku=sku, limit=limit)))
+        with request_values_checked("ProductReviews"):
+            request = pb.ProductReviewsRequest(sku=sku, limit=limit)
+        return product_reviews_dto(self._rpc.call("ProductReviews", request))
 
     def post_review(self, *, sku: str, customer_id: int, rating: int, text: str) -> Review:
-        request = pb.PostReviewRequest(sku=sku, customer_id=customer_id, rating=rating, text=text)
+        with request_values_checked("PostReview"):
+            request = pb.PostReviewRequest(sku=sku, customer_id=customer_id, rating=rating, text=text)
         return review_dto(self._rpc.call("PostReview", request))
