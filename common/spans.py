@@ -1,0 +1,39 @@
+"""A span made current around a block of the shop's own code (checkout, saga steps, boundary tries), cheaply.
+
+The OpenTelemetry API's `start_as_current_span` nests three generator-based context managers per span
+(the proxy tracer's, the SDK tracer's and `use_span`); a checkout makes ten spans, so `CurrentSpan` does the
+same work (start, make current, record an escaping exception, end) in one small class (bench/tracing.py).
+"""
+from __future__ import annotations
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+
+class CurrentSpan:
+    """`with CurrentSpan(tracer, name, attributes=...) as span:` is `tracer.start_as_current_span(name, ...)`:
+    the span is started on entry, current inside, ended on exit; an escaping error is recorded and sets
+    its status to ERROR unless `record_error=False` (the caller describes the outcome itself)."""
+
+    __slots__ = ("tracer", "name", "kind", "attributes", "record_error", "span", "token")
+
+    def __init__(self, tracer: trace.Tracer, name: str, *, attributes: dict | None = None,
+                 kind: SpanKind = SpanKind.INTERNAL, record_error: bool = True):
+        self.tracer, self.name, self.kind, self.attributes = tracer, name, kind, attributes
+        self.record_error = record_error
+
+    def __enter__(self) -> trace.Span:
+        span = self.span = self.tracer.start_span(self.name, kind=self.kind, attributes=self.attributes)
+        self.token = otel_context.attach(trace.set_span_in_context(span))
+        return span
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        otel_context.detach(self.token)
+        span = self.span
+        # As use_span: only an Exception is an error (GeneratorExit, KeyboardInterrupt are not).
+        if self.record_error and isinstance(error, Exception) and span.is_recording():
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+        span.end()
+        return False
