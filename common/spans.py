@@ -1,4 +1,5 @@
-"""A span made current around a block of the shop's own code (checkout, saga steps, boundary tries), cheaply.
+"""A span made current around a block of the shop's own code (checkout, saga steps, boundary tries,
+outbox handlers), cheaply.
 
 The OpenTelemetry API's `start_as_current_span` nests three generator-based context managers per span
 (the proxy tracer's, the SDK tracer's and `use_span`); a checkout makes ten spans, so `CurrentSpan` does the
@@ -16,15 +17,17 @@ class CurrentSpan:
     the span is started on entry, current inside, ended on exit; an escaping error is recorded and sets
     its status to ERROR unless `record_error=False` (the caller describes the outcome itself)."""
 
-    __slots__ = ("tracer", "name", "kind", "attributes", "record_error", "span", "token")
+    __slots__ = ("tracer", "name", "kind", "attributes", "context", "links", "record_error", "span", "token")
 
     def __init__(self, tracer: trace.Tracer, name: str, *, attributes: dict | None = None,
-                 kind: SpanKind = SpanKind.INTERNAL, record_error: bool = True):
+                 kind: SpanKind = SpanKind.INTERNAL, context: otel_context.Context | None = None,
+                 links: list[trace.Link] | None = None, record_error: bool = True):
         self.tracer, self.name, self.kind, self.attributes = tracer, name, kind, attributes
-        self.record_error = record_error
+        self.context, self.links, self.record_error = context, links, record_error
 
     def __enter__(self) -> trace.Span:
-        span = self.span = self.tracer.start_span(self.name, kind=self.kind, attributes=self.attributes)
+        span = self.span = self.tracer.start_span(self.name, context=self.context, kind=self.kind,
+                                                  attributes=self.attributes, links=self.links)
         self.token = otel_context.attach(trace.set_span_in_context(span))
         return span
 
