@@ -1,10 +1,4 @@
-"""A span made current around a block of the shop's own code (checkout, saga steps, boundary tries,
-outbox handlers), cheaply.
-
-The OpenTelemetry API's `start_as_current_span` nests three generator-based context managers per span
-(the proxy tracer's, the SDK tracer's and `use_span`); a checkout makes ten spans, so `CurrentSpan` does the
-same work (start, make current, record an escaping exception, end) in one small class (bench/tracing.py).
-"""
+"""A span made current around a block of the shop's own code (checkout, saga steps, boundary tries, handlers)."""
 from __future__ import annotations
 
 from opentelemetry import context as otel_context
@@ -12,10 +6,11 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 
+# The OpenTelemetry API's start_as_current_span nests three generator-based context managers per span (the proxy
+# tracer's, the SDK tracer's and use_span's); a checkout makes ten spans, so this does the same work (start, make
+# current, record an escaping exception, end) in one small class (bench/tracing.py measures it).
 class CurrentSpan:
-    """`with CurrentSpan(tracer, name, attributes=...) as span:` is `tracer.start_as_current_span(name, ...)`:
-    the span is started on entry, current inside, ended on exit; an escaping error is recorded and sets
-    its status to ERROR unless `record_error=False` (the caller describes the outcome itself)."""
+    """`with CurrentSpan(tracer, name, attributes=...) as span:` does what `tracer.start_as_current_span` does."""
 
     __slots__ = ("tracer", "name", "kind", "attributes", "context", "links", "record_error", "span", "token")
 
@@ -23,6 +18,7 @@ class CurrentSpan:
                  kind: SpanKind = SpanKind.INTERNAL, context: otel_context.Context | None = None,
                  links: list[trace.Link] | None = None, record_error: bool = True):
         self.tracer, self.name, self.kind, self.attributes = tracer, name, kind, attributes
+        # record_error=False: an escaping error is neither an event nor the status (the caller sets its own).
         self.context, self.links, self.record_error = context, links, record_error
 
     def __enter__(self) -> trace.Span:
