@@ -6,13 +6,22 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from common.errors import BoundaryUnavailable, DomainError
 from common.observers import Watch
+from common.spans import CurrentSpan
 
 _TRANSPORTS = (("Local", "local"), ("Rest", "rest"), ("Grpc", "grpc"))
+# Asked for once (a proxy until the provider is set): trace.get_tracer() per try cost more than the span itself.
+_tracer = trace.get_tracer("shop")
+_transports: dict[type, str] = {}  # a client class's transport, worked out on its first call
 
 
 def _transport(target) -> str:
-    name = type(getattr(target, "__self__", target)).__name__
-    return next((transport for prefix, transport in _TRANSPORTS if name.startswith(prefix)), name)
+    cls = type(getattr(target, "__self__", target))
+    found = _transports.get(cls)
+    if found is None:
+        name = cls.__name__
+        found = _transports[cls] = next((transport for prefix, transport in _TRANSPORTS if name.startswith(prefix)),
+                                        name)
+    return found
 
 
 def _outcome(error: BaseException | None) -> str:
@@ -25,51 +34,48 @@ def _outcome(error: BaseException | None) -> str:
     return "error"
 
 
-class BoundaryTrySpan:
+class BoundaryTrySpan(CurrentSpan):
     """`with` it around one try: a client span named `boundary.operation`, current while the try runs, so the
     transport's own spans (urllib3, gRPC) and the far side's are its children."""
 
-    __slots__ = ("boundary", "operation", "target", "attempt", "watch", "span", "scope")
+    __slots__ = ("watch",)
 
     def __init__(self, boundary: str, operation: str, target, attempt: int):
-        self.boundary, self.operation, self.target, self.attempt = boundary, operation, target, attempt
+        # record_error=False: __exit__ sets the status itself, and an error a try ends with needs no event.
+        super().__init__(_tracer, f"{boundary}.{operation}", kind=SpanKind.CLIENT, record_error=False, attributes={
+            "boundary": boundary, "operation": operation, "transport": _transport(target), "attempt": attempt})
 
     def __enter__(self) -> Watch:
         self.watch = Watch()
-        self.span = trace.get_tracer("shop").start_span(
-            f"{self.boundary}.{self.operation}", kind=SpanKind.CLIENT, attributes={
-                "boundary": self.boundary, "operation": self.operation, "transport": _transport(self.target),
-                "attempt": self.attempt,
-            })
-        self.scope = trace.use_span(self.span, end_on_exit=True)
-        self.scope.__enter__()
+        CurrentSpan.__enter__(self)
         return self.watch
 
     def __exit__(self, kind, error, traceback) -> bool:
-        span, watch = self.span, self.watch
-        try:
-            if span.is_recording():
-                self._describe(span, watch, error)
-        except Exception:  # e.g. the breaker's shared storage is away: the call's own outcome must stand
-            span.set_attribute("breaker", "unknown")
-        self.scope.__exit__(None, None, None)  # status set above: use_span must not record the error again
-        return False
+        span = self.span
+        if span.is_recording():
+            _describe(span, self.watch, error)
+        return CurrentSpan.__exit__(self, kind, error, traceback)
 
-    @staticmethod
-    def _describe(span, watch: Watch, error: BaseException | None) -> None:
-        outcome = _outcome(error)
-        span.set_attribute("outcome", outcome)
+
+def _describe(span, watch: Watch, error: BaseException | None) -> None:
+    """Set the try's outcome, injected fault and breaker state on its span, in one call (each takes a lock)."""
+    attributes = {}
+    try:
+        outcome = attributes["outcome"] = _outcome(error)
         if outcome == "InjectedAbort":
-            span.set_attribute("fault.injected", True)
+            attributes["fault.injected"] = True
         if error is not None and not isinstance(error, DomainError):
             span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:300]))
         elif error is not None:
-            span.set_attribute("domain_error", getattr(error, "code", type(error).__name__))
+            attributes["domain_error"] = getattr(error, "code", type(error).__name__)
         if watch.fault is not None:
-            span.set_attribute("fault", f"delay {watch.fault.delay_percentage:g}% {watch.fault.fixed_delay:g}s, "
-                                        f"abort {watch.fault.abort_percentage:g}%")
+            attributes["fault"] = (f"delay {watch.fault.delay_percentage:g}% {watch.fault.fixed_delay:g}s, "
+                                   f"abort {watch.fault.abort_percentage:g}%")
         if watch.breaker is not None:  # last: with a shared storage, reading the state may fail
-            span.set_attribute("breaker", watch.breaker.state)
+            attributes["breaker"] = watch.breaker.state
+    except Exception:  # e.g. the breaker's shared storage is away: the call's own outcome must stand
+        attributes["breaker"] = "unknown"
+    span.set_attributes(attributes)
 
 
 watch_try = BoundaryTrySpan

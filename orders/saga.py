@@ -29,6 +29,7 @@ from common.db import atomic_for
 from common.errors import BoundaryUnavailable, DomainError
 from common.money import Money
 from common.observers import observer
+from common.spans import CurrentSpan
 from inventory.api import ReservationClosed, StockLine, get_inventory_api
 from payments.api import PaymentDeclined, get_payments_api
 from outbox.api import messages_about, send
@@ -76,7 +77,7 @@ def checkout_place(
 
     The mode is read here, once, and stored on the order: orders in flight finish the way they started."""
     mode = orders_settings.CHECKOUT_MODE
-    with _tracer.start_as_current_span("checkout", attributes={"mode": mode}) as span:
+    with CurrentSpan(_tracer, "checkout", attributes={"mode": mode}) as span:
         return _place(span, mode, customer_id=customer_id, email=email, lines=lines, payment_token=payment_token,
                       shipping_address=shipping_address)
 
@@ -102,7 +103,7 @@ def _place(span, mode: str, *, customer_id, email, lines, payment_token, shippin
 
 def saga_resume(*, order_id: str) -> Order:
     """Go on with a saga that waited or got stuck, if nobody else holds it now."""
-    with _tracer.start_as_current_span("checkout resume", attributes={"order_id": str(order_id)}):
+    with CurrentSpan(_tracer, "checkout resume", attributes={"order_id": str(order_id)}):
         saga = _claim(order_id)
         if saga is None:
             return Order.objects.get(pk=order_id)
@@ -197,7 +198,7 @@ def _run_step(saga: CheckoutSaga) -> None:
     started = timezone.now()
     saga.attempts += 1
     try:
-        with _tracer.start_as_current_span(f"saga {step}", attributes={
+        with CurrentSpan(_tracer, f"saga {step}", attributes={
                 "order_id": str(saga.order_id), "step": step, "attempt": saga.attempts,
                 "mode": saga.order.checkout}):
             ACTIONS[step](saga)
@@ -341,7 +342,7 @@ def _compensate(saga: CheckoutSaga) -> None:
             continue  # a resumed compensation does not undo twice (each undo is idempotent anyway)
         started = timezone.now()
         try:
-            with _tracer.start_as_current_span(f"saga compensate {name}", attributes={
+            with CurrentSpan(_tracer, f"saga compensate {name}", attributes={
                     "order_id": order_id, "step": name, "attempt": saga.attempts}):
                 action()
         except (BoundaryUnavailable, DomainError) as error:

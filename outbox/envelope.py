@@ -65,10 +65,11 @@ def current_headers() -> dict:
     current span's trace context (relay, delivery and handler spans join the publisher's trace with it)."""
     context = _context.get()
     traced = _current_trace_context()
+    traceparent = traced.get("traceparent")  # a current span's: no traceparent to make up (random bytes cost)
     if context is None:
-        return {"correlation_id": str(uuid.uuid4()), "traceparent": _traceparent(), **traced}
-    headers = {"correlation_id": context["correlation_id"], "traceparent": _traceparent(context["trace_id"]),
-               **traced}
+        return {"correlation_id": str(uuid.uuid4()), "traceparent": traceparent or _traceparent(), **traced}
+    headers = {"correlation_id": context["correlation_id"],
+               "traceparent": traceparent or _traceparent(context["trace_id"]), **traced}
     if context.get("causation_id"):
         headers["causation_id"] = context["causation_id"]
     return headers

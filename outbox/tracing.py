@@ -9,6 +9,8 @@ from datetime import datetime
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
+from common.spans import CurrentSpan
+
 _tracer = trace.get_tracer("shop.outbox")
 
 
@@ -47,9 +49,8 @@ def handling(*, subscriber: str, envelope):
                   "subscriber": subscriber, "event_id": str(envelope.event_id)}
     if envelope.aggregate_type == "order":
         attributes["order_id"] = envelope.aggregate_id
-    with _tracer.start_as_current_span(f"outbox handle {envelope.name} -> {subscriber}", context=_parent(envelope.headers),
-                                       kind=SpanKind.CONSUMER, links=links, attributes=attributes,
-                                       record_exception=False, set_status_on_exception=False) as span:
+    with CurrentSpan(_tracer, f"outbox handle {envelope.name} -> {subscriber}", context=_parent(envelope.headers),
+                     kind=SpanKind.CONSUMER, links=links, attributes=attributes, record_error=False) as span:
         try:
             yield span
         except Exception as error:
