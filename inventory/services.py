@@ -46,9 +46,7 @@ def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
     A reservation made by this call carries `reserved_lines` (in sku order), saving a read of its lines."""
     order_uuid = parse_uuid(order_id)
     wanted = _merged(lines)
-    existing = Reservation.objects.filter(order_id=order_uuid).first()
-    if existing is not None:
-        return _existing_reservation(existing)
+    # Inserted first, read only when the unique order_id refuses it: the usual call (the first) saves a read.
     try:
         with atomic_for("inventory"):
             reservation = Reservation.objects.create(order_id=order_uuid, held_until=_hold_until())
@@ -62,7 +60,7 @@ def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
             )
             _publish_low_stock([line.sku for line in wanted])
     except IntegrityError:
-        # A concurrent call for the same order won the unique order_id: answer with its reservation.
+        # Reserved before (a retried charge renews the hold), or a concurrent call won: answer with that one.
         return _existing_reservation(Reservation.objects.get(order_id=order_uuid))
     reservation.reserved_lines = tuple(wanted)  # what was just written, so callers need not read it back
     return reservation
@@ -136,12 +134,17 @@ def stock_release_reservation(*, reservation_id: str) -> Reservation:
     return stock_release(order_id=str(reservation.order_id))
 
 
-def stock_keep_for_sale(*, order_id: str) -> Reservation:
+def stock_keep_for_sale(*, order_id: str) -> None:
     """The order was paid: its reservation is a sale now, kept until its shipment leaves (no more hold time).
 
     Idempotent. Raises ReservationClosed if it was released first (its hold ran out): the owner must undo
     the sale; ReservationNotFound if the order has none. Locks the row, so it cannot race the expiry sweep."""
     order_uuid = parse_uuid(order_id)
+    # The usual case in one statement, atomic by itself: the UPDATE locks the row and re-checks it after a
+    # concurrent expiry sweep, which in turn finds held_until cleared. Anything else is told apart below.
+    if Reservation.objects.filter(order_id=order_uuid, held_until__isnull=False).exclude(
+            status=Reservation.Status.RELEASED).update(held_until=None, updated_at=timezone.now()):
+        return
     with atomic_for("inventory"):
         reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()
         if reservation is None:
@@ -152,7 +155,6 @@ def stock_keep_for_sale(*, order_id: str) -> Reservation:
         if reservation.held_until is not None:
             reservation.held_until = None
             reservation.save(update_fields=["held_until", "updated_at"])
-    return reservation
 
 
 def reservations_release_expired(*, limit: int = 100) -> list[str]:

@@ -30,7 +30,9 @@ def _in_context(context, action, **kwargs) -> None:
         otel_context.detach(token)
 
 
-@subscriber("orders.ResumeCheckout")
+# batch: a batch shares only its inbox rows' transaction; the handler writes nothing in it, and each saga runs
+# (and calls the other contexts) after it commits, as it would after a delivery of its own.
+@subscriber("orders.ResumeCheckout", batch=True)
 def resume_checkout(envelope: Envelope) -> None:
     """Run the order's checkout on from where it is (its next choreographed step, a retry, or stuck)."""
     _after_commit(saga.saga_resume, envelope)

@@ -178,19 +178,14 @@ def saga_run(*, saga: CheckoutSaga) -> Order:
             except _Compensate as stop:
                 _start_compensating(saga, stop.reason, stop.code)
                 continue
-            if saga.state == CheckoutSaga.State.RUNNING and saga.order.checkout == CHOREOGRAPHED:
-                _hand_on(saga)
+            if saga.waiting:  # choreographed: the step handed the saga on to its own ResumeCheckout
                 break
         if saga.state == CheckoutSaga.State.COMPENSATING:
             _compensate(saga)
     except _Wait:
         _schedule_retry(saga)
-    # Only what the steps changed: the lines and the saga (the order's answer shows its log) stay loaded.
-    saga.order.refresh_from_db(fields=_ORDER_STATE)
+    # Not read again: every service that changes the order sets what it wrote on it too (orders/services.py).
     return saga.order
-
-
-_ORDER_STATE = ["status", "cancel_reason", "cancel_code", "updated_at"]
 
 
 def _run_step(saga: CheckoutSaga) -> None:
@@ -221,20 +216,28 @@ def _run_step(saga: CheckoutSaga) -> None:
     with atomic_for("orders"):  # what orders records of the step done, in one commit
         RECORDS[step](saga)
         _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started)
-        _advance(saga)
+        _advance(saga, hand_on=saga.order.checkout == CHOREOGRAPHED)
 
 
 def _gave_up(saga: CheckoutSaga) -> bool:
     return timezone.now() - saga.created_at >= timedelta(seconds=_config()["give_up_after"])
 
 
-def _advance(saga: CheckoutSaga) -> None:
+def _advance(saga: CheckoutSaga, *, hand_on: bool) -> None:
+    """Move to the next step (in the step's record transaction); `hand_on`: choreographed, stop and hand it on.
+
+    Handing on sends the saga's own ResumeCheckout through the outbox, which runs the next step: orders follows
+    no other context's event to go on, so an orchestrated order costs no delivery to orders. Committed with the
+    step's record, so a step done is always handed on (the lease stays the safety net for a step not done)."""
     index = STEPS.index(saga.step)
     updates = {"attempts": 0, "deadline": timezone.now() + _lease()}
     if saga.step == CHARGE:
         updates["payment_token"] = ""  # used: the token is kept only until the charge is made
     if index + 1 < len(STEPS):
         updates["step"] = STEPS[index + 1]
+        if hand_on:
+            updates["waiting"] = True
+            send(ResumeCheckout(order_id=str(saga.order_id)))
     else:
         # Done: nobody holds it any more, so a customer cancel may claim it at once.
         updates.update(state=CheckoutSaga.State.COMPLETED, payment_token="", deadline=timezone.now())
@@ -242,17 +245,6 @@ def _advance(saga: CheckoutSaga) -> None:
     CheckoutSaga.objects.filter(pk=saga.pk).update(**updates)
     for name, value in updates.items():
         setattr(saga, name, value)
-
-
-def _hand_on(saga: CheckoutSaga) -> None:
-    """Choreographed: stop after a step; its own ResumeCheckout, sent through the outbox, runs the next.
-
-    Orders follows no other context's event to go on, so an orchestrated order costs no delivery to orders
-    (the lease is the safety net should this process die before the command is stored)."""
-    with atomic_for("orders"):
-        CheckoutSaga.objects.filter(pk=saga.pk).update(waiting=True)
-        send(ResumeCheckout(order_id=str(saga.order_id)))
-    saga.waiting = True
 
 
 def _schedule_retry(saga: CheckoutSaga) -> None:

@@ -80,20 +80,24 @@ def order_get(*, order_id: str) -> Order:
 
 def order_advance(*, order: Order, status: str) -> Order:
     """Record a checkout step reached (reserved, paid)."""
-    Order.objects.filter(pk=order.pk).update(status=status, updated_at=timezone.now())  # update() skips auto_now
-    order.status = status
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk).update(status=status, updated_at=now)  # update() skips auto_now
+    order.status, order.updated_at = status, now  # as written: the checkout answers without reading it back
     return order
 
 
 def order_confirm(*, order: Order) -> bool:
     """Mark the order confirmed and publish OrderConfirmed; False when it already was (nothing done)."""
+    now = timezone.now()
     changed = Order.objects.filter(pk=order.pk).exclude(
         status__in=[Order.Status.CONFIRMED, Order.Status.CANCELLED]
-    ).update(status=Order.Status.CONFIRMED, updated_at=timezone.now())
-    if changed:
-        publish(OrderConfirmed(order_id=str(order.id)))
-    order.status = Order.Status.CONFIRMED
-    return bool(changed)
+    ).update(status=Order.Status.CONFIRMED, updated_at=now)
+    if not changed:  # someone else ended it: read what they wrote
+        order.refresh_from_db(fields=["status", "cancel_reason", "cancel_code", "updated_at"])
+        return False
+    publish(OrderConfirmed(order_id=str(order.id)))
+    order.status, order.updated_at = Order.Status.CONFIRMED, now
+    return True
 
 
 def order_complete(*, order: Order) -> bool:

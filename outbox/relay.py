@@ -118,6 +118,8 @@ def claim(*, batch: int, now=None) -> list[tuple[int, str]]:
 
 def hand_off(claimed: list[tuple[int, str]]) -> int:
     """Send the leased deliveries to their subscribers' queues, several per message; un-lease them on failure."""
+    if not claimed:
+        return 0  # most cycles have nothing for one of their two hand-offs: no producer taken from the pool
     by_subscriber: dict[str, list[int]] = defaultdict(list)
     for delivery_id, subscriber in claimed:
         by_subscriber[subscriber].append(delivery_id)

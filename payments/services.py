@@ -31,16 +31,21 @@ def payment_successful(*, order_id: str) -> Payment | None:
     ).first()
 
 
+_SETTLED = [Payment.Status.CHARGED, Payment.Status.REFUNDED, Payment.Status.VOIDED]
+
+
 def payment_charge(*, order_id: str, amount: Money, payment_token: str) -> Payment:
     """Charge the order unless it was already charged; a decline is recorded and raised."""
     order_uuid = parse_uuid(order_id)
     if amount.amount <= 0:
         raise ValidationFailed("amount must be positive", field="amount")
-    existing = payment_successful(order_id=order_id)
-    if existing is not None:
-        return existing
-    if Payment.objects.filter(order_id=order_uuid, status=Payment.Status.VOIDED).exists():
+    # One read: an order has at most one settled payment (one_successful_charge_per_order), charged or
+    # refunded (answered as it is) or voided (a charge is refused).
+    settled = Payment.objects.filter(order_id=order_uuid, status__in=_SETTLED).first()
+    if settled is not None and settled.status == Payment.Status.VOIDED:
         raise PaymentVoided("the payment of this order was voided", order_id=str(order_uuid))
+    if settled is not None:
+        return settled
     try:
         charge = provider_charge(idempotency_key=f"order:{order_uuid}", amount=amount, payment_token=payment_token)
     except PaymentDeclined as declined:
@@ -72,9 +77,8 @@ def payment_charge(*, order_id: str, amount: Money, payment_token: str) -> Payme
 def payment_refund(*, order_id: str) -> Payment | None:
     """Refund the order's charge; with none, void the order so a charge landing later is refused. Idempotent."""
     order_uuid = parse_uuid(order_id)
-    settled = [Payment.Status.CHARGED, Payment.Status.REFUNDED, Payment.Status.VOIDED]
     with atomic_for("payments"):
-        payment = Payment.objects.select_for_update().filter(order_id=order_uuid, status__in=settled).first()
+        payment = Payment.objects.select_for_update().filter(order_id=order_uuid, status__in=_SETTLED).first()
         if payment is None:
             try:
                 with atomic_for("payments"):
@@ -82,7 +86,7 @@ def payment_refund(*, order_id: str) -> Payment | None:
                                                   status=Payment.Status.VOIDED)
             except IntegrityError:
                 # A charge committed meanwhile: refund that one.
-                payment = Payment.objects.select_for_update().get(order_id=order_uuid, status__in=settled)
+                payment = Payment.objects.select_for_update().get(order_id=order_uuid, status__in=_SETTLED)
         if payment.status != Payment.Status.CHARGED:
             return payment
         provider_refund(reference=payment.provider_ref)
@@ -100,7 +104,9 @@ def payment_refund(*, order_id: str) -> Payment | None:
 def invoice_create(*, order_id: str, customer_id: int, total: Money) -> Invoice:
     """Invoice an order and publish InvoiceCreated; once per order."""
     order_uuid = parse_uuid(order_id)
-    with atomic_for("payments"):
+    # No savepoint of its own: get_or_create() keeps one around its INSERT, and nothing else here may fail
+    # and be caught (inside a handler's transaction, two round trips per delivery).
+    with atomic_for("payments", savepoint=False):
         invoice, created = Invoice.objects.get_or_create(
             order_id=order_uuid, defaults={"customer_id": customer_id, "amount": total.amount,
                                            "currency": total.currency},

@@ -32,11 +32,7 @@ def _next_pickup_date() -> datetime.date:
 def shipment_schedule(*, order_id: str, address: str) -> Shipment:
     """Schedule a pickup for the order; scheduling again returns the existing shipment."""
     order_uuid = parse_uuid(order_id)
-    existing = Shipment.objects.filter(order_id=order_uuid).first()
-    if existing is not None:
-        if existing.status == Shipment.Status.CANCELLED:
-            raise ShipmentCalledOff("the shipment of this order was called off", order_id=str(order_uuid))
-        return existing
+    # Inserted first, read only when the unique order_id refuses it: the usual call (the first) saves a read.
     try:
         with atomic_for("shipping"):
             shipment = Shipment.objects.create(
@@ -46,7 +42,11 @@ def shipment_schedule(*, order_id: str, address: str) -> Shipment:
             publish(ShipmentScheduled(order_id=str(order_uuid), shipment_id=str(shipment.id),
                                       pickup_date=shipment.pickup_date))
     except IntegrityError:
-        return shipment_schedule(order_id=order_id, address=address)  # a concurrent call won: answer as it did
+        # Scheduled before, or by a concurrent call that won: answer as it did (a called-off one is refused).
+        existing = Shipment.objects.get(order_id=order_uuid)
+        if existing.status == Shipment.Status.CANCELLED:
+            raise ShipmentCalledOff("the shipment of this order was called off", order_id=str(order_uuid)) from None
+        return existing
     return shipment
 
 

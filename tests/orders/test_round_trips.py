@@ -45,3 +45,29 @@ def test_an_orchestrated_checkout_commits_once_per_step_and_reads_its_lines_once
     assert not [sql for sql in statements if sql.startswith("SAVEPOINT")], "\n".join(statements)
     assert len([sql for sql in statements if sql.startswith('SELECT "orders_orderline"')]) == 1
     assert not [sql for sql in statements if sql.startswith('SELECT "orders_checkoutsaga"')]
+    assert not [sql for sql in statements if sql.startswith('SELECT "orders_order"')]  # nor the order
+
+
+def test_a_choreographed_step_costs_its_delivery_at_most_its_budget_of_statements(catalog, settings):
+    """Each ResumeCheckout delivery, one per Celery message, counted as a worker runs it (bench/RESULTS.md)."""
+    from outbox.delivery import deliver_batch
+    from outbox.relay import claim, fan_out
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the budgets are PostgreSQL's (SQLite reads the message and marks it done separately)")
+    settings.CHECKOUT_MODE = "choreographed"
+    order = get_orders_api().place_order(
+        customer_id=1, email="c@example.com", lines=[priced("MUG", 1)], payment_token="tok_visa",
+        shipping_address="1 Road")
+    counted = []
+    for _ in range(20):
+        _, in_flight = fan_out(batch=100)
+        for delivery_id, subscriber in in_flight + claim(batch=100):
+            with CaptureQueriesContext(connection) as queries:
+                deliver_batch(subscriber, [delivery_id])
+            if subscriber == "orders.resume_checkout":
+                counted.append(len(queries.captured_queries))
+    assert get_orders_api().get_order(order_id=order.order_id).status == "confirmed"
+    # reserve, charge, ship, confirm; the outbox's own 4 each. At c9482b2: 25, 26, 20, 15 (the step let the
+    # saga wait in a transaction of its own, the order was read back, each call read before it wrote).
+    assert counted == [20, 18, 15, 14]
