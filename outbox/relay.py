@@ -281,7 +281,8 @@ class Relay:
             self._run()
 
     def _run(self) -> None:
-        self.listener = Listener().open()
+        # A relay started while its database is down waits for it (polling) instead of exiting.
+        self.listener = Listener().open_or_poll()
         logger.info("relay of database %s started (wake-up: %s)", self.database, self.listener.mode)
         try:
             while not self.stopping:

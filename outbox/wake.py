@@ -87,6 +87,17 @@ class Listener:
         self._broken = False
         self._conn = self._pubsub = None
 
+    def open_or_poll(self) -> Listener:
+        """open(), or when the channel cannot be opened yet (its database or Redis is down): poll, and reopen it
+        at each wait() until it opens, as after a failure."""
+        try:
+            return self.open()
+        except Exception as error:
+            logger.warning("outbox wake-up channel unavailable (%s); polling until it is back", error)
+            self._broken = True
+            self.close()
+            return self
+
     def open(self) -> Listener:
         if self.mode == "postgres":
             import psycopg

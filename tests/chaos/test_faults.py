@@ -67,6 +67,24 @@ def test_database_restart_mid_load_and_at_idle(chaos_postgres, chaos_shop, mode)
     assert time.monotonic() - back < 20
 
 
+def test_processes_started_while_the_database_is_down_serve_once_it_is_back(chaos_postgres, chaos_shop):
+    # Found by a loaded CI run: a relay that booted while PostgreSQL restarted exited at once (its LISTEN
+    # connection refused), and every choreographed step then waited for beat's safety net.
+    shop = chaos_shop(CHECKOUT_MODE="choreographed")
+    shop.start("web")
+    chaos_postgres.stop("fast")
+    try:
+        shop.start("worker", "relay", "beat")
+        time.sleep(4)  # each boots against a database that refuses it
+    finally:
+        chaos_postgres.start()
+    back = time.monotonic()
+    post_orders(shop.url, count=12, seconds=3, clients=2)
+    settle_and_check(chaos_postgres, shop, "processes started while the database was down", since=back, within=20)
+    exited = {kind: process.returncode for kind, process in shop.processes.items() if process.poll() is not None}
+    assert not exited, f"exited: {exited}\n{shop.diagnose()}"
+
+
 def test_broker_restart_mid_load_loses_no_order(chaos_postgres, chaos_redis, chaos_shop):
     # Production's lease: what the broker lost must come back by the hand-off lease, not by the lease.
     shop = chaos_shop(CHECKOUT_MODE="choreographed", OUTBOX_LEASE_SECONDS="60")
