@@ -48,7 +48,8 @@ def service_name(argv: list[str] | None = None) -> str:
     return words[1] if len(words) > 1 else "shop"
 
 
-def _exporter(name: str):
+def exporter_named(name: str):
+    """The span exporter a TRACING `exporter` setting names (console, otlp-grpc, otlp-http); ValueError otherwise."""
     if name == "console":
         return ConsoleSpanExporter()
     if name == "otlp-grpc":  # OTEL_EXPORTER_OTLP_ENDPOINT / _HEADERS etc. are read by the exporter itself
@@ -74,7 +75,7 @@ def configure() -> TracerProvider | None:
         if exporter != "none":
             # The console prints each span as it ends (a demo, a bench); a collector gets them in batches.
             processor = SimpleSpanProcessor if exporter == "console" else BatchSpanProcessor
-            provider.add_span_processor(processor(_exporter(exporter)))
+            provider.add_span_processor(processor(exporter_named(exporter)))
         if config.get("store", True):
             from .spanstore import SpanStore
 

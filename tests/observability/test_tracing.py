@@ -128,14 +128,14 @@ def test_the_order_page_links_its_trace_and_the_waterfall_shows_it(catalog, admi
     ("otlp-http", "opentelemetry.exporter.otlp.proto.http.trace_exporter.OTLPSpanExporter"),
 ])
 def test_each_exporter_setting_builds_its_exporter(name, exporter):
-    built = tracing._exporter(name)
+    built = tracing.exporter_named(name)
     assert f"{type(built).__module__}.{type(built).__name__}" == exporter
     built.shutdown()
 
 
 def test_an_unknown_exporter_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="none, console, otlp-grpc, otlp-http"):
-        tracing._exporter("jaeger")
+        tracing.exporter_named("jaeger")
 
 
 def test_each_process_names_its_spans_from_its_command_line(monkeypatch):
