@@ -1,5 +1,8 @@
 """Readiness: /healthz says whether a process reaches its database, and run_topology gives up on a topology
 that never gets ready: it names what is not ready, stops everything and exits 1."""
+import os
+import re
+import signal
 import subprocess
 import sys
 
@@ -50,10 +53,22 @@ def test_a_topology_that_never_gets_ready_is_stopped_whole_and_exits_1(tmp_path)
 
 @pytest.mark.processes
 def test_a_process_that_dies_takes_the_topology_down_with_it(tmp_path):
-    # The relay needs its database at once; the web server would wait for it.
-    code, output, _ = run_broken(tmp_path, '[web]\naddress = "127.0.0.1:1"\nserver = "gunicorn"\n[relays.relay]\n')
-    assert code != 0 and "relay stopped (rc=1)" in output and "sending SIGTERM to web" in output, output
-    assert "==> ready" not in output
+    # Killed as the OOM killer would: nothing else (a relay without its database waits for it, polling).
+    topology = tmp_path / "dying.toml"
+    topology.write_text('[web]\naddress = "127.0.0.1:1"\nserver = "gunicorn"\n[relays.relay]\n')
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_topology", str(topology), "--free-ports", "--ready-timeout", "120",
+         "--log-dir", str(tmp_path)], cwd=ROOT, env=child_env(**BROKEN_DATABASE), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    for line in process.stdout:  # bounded: the launcher prints its children's pids first
+        lines.append(line)
+        if started := re.search(r"relay started \(pid=(\d+)\)", line):
+            os.kill(int(started.group(1)), signal.SIGKILL)
+            break
+    output = "".join(lines) + process.communicate(timeout=60)[0]
+    assert process.returncode != 0 and "relay stopped (rc=-9)" in output and "sending SIGTERM to web" in output, output
+    assert "==> ready" not in output and "not ready after" not in output, output
 
 
 def _get(url) -> tuple | None:
