@@ -96,3 +96,11 @@ def test_breakers_page_shows_state_and_actions_work(admin_client, catalog, custo
     admin_client.post(url, {"breaker": "payments", "action": "reset"})
     assert payments.state == "closed"
     assert admin_client.post(url, {"breaker": "nope", "action": "reset"}).status_code == 302
+
+
+def test_the_outbox_pages_have_no_database_choice_with_one_database(admin_client):
+    for name in ("outboxevent", "delivery", "inboxrecord"):
+        page = admin_client.get(reverse(f"admin:outbox_{name}_changelist")).content.decode()
+        assert 'data-filter-title="database"' not in page and "?database=" not in page, name
+    page = admin_client.get(reverse("admin:outbox_delivery_changelist")).content.decode()
+    assert "outbox lag" in page and "database <strong>" not in page

@@ -1,10 +1,14 @@
 """With a database per context (SHOP_TEST_DATABASE_PER_CONTEXT=1): each context's rows and messages are in its own
-database, a message reaches a subscriber in another one exactly once, however often the relay is interrupted."""
+database, a message reaches a subscriber in another one exactly once,
+however often the relay is interrupted; the outbox admin shows and replays a delivery on any database."""
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connections, transaction
+from django.urls import reverse
 
-from common.db import alias_for, using
+import outbox.admin
+from common.db import alias_for, current_alias, using
 from orders.models import Order
 from outbox.models import Delivery, OutboxEvent
 from outbox.relay import fan_out
@@ -82,3 +86,39 @@ def test_the_outbox_gauges_read_every_database(catalog):
         settings.DATABASES, 1)
     undispatched = {s.labels["database"]: s.value for s in families["shop_outbox_undispatched_messages"]}
     assert undispatched[alias_for("orders")] >= 1 and undispatched["default"] == 0, undispatched
+
+
+def test_the_outbox_admin_shows_and_replays_a_dead_delivery_in_another_database(catalog, client, monkeypatch):
+    order = place()
+    with using(alias_for("orders")):
+        fan_out(batch=100)  # copies OrderPlaced and its deliveries into the subscribers' databases
+    payments_db = alias_for("payments")
+    dead = Delivery.objects.using(payments_db).filter(event__aggregate_id=order.order_id).first()
+    Delivery.objects.using(payments_db).filter(pk=dead.pk).update(status="dead", attempts=5, last_error="boom")
+    woken = []
+    monkeypatch.setattr(outbox.admin, "wake_now", lambda: woken.append(current_alias()))
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "root-pass"))
+    changelist = reverse("admin:outbox_delivery_changelist")
+
+    page = client.get(changelist, {"database": payments_db, "status__exact": "dead"}).content.decode()
+    assert 'data-filter-title="database"' in page and f"database <strong>{payments_db}</strong>" in page
+    assert f"/outbox/delivery/{dead.pk}/change/" in page and "<strong>1</strong> dead" in page
+    on_default = client.get(changelist, {"status__exact": "dead"}).content.decode()
+    assert "0 deliveries" in on_default and "database <strong>default</strong>" in on_default
+
+    change = client.get(reverse("admin:outbox_delivery_change", args=[dead.pk]),
+                        {"_changelist_filters": f"database={payments_db}"})
+    assert change.status_code == 200 and "boom" in change.content.decode()
+    assert f"/outbox/outboxevent/{dead.event_id}/change/?database={payments_db}" in change.content.decode()
+    message = client.get(reverse("admin:outbox_outboxevent_change", args=[dead.event_id]), {"database": payments_db})
+    assert message.status_code == 200 and dead.subscriber in message.content.decode()  # its inline too
+    events = reverse("admin:outbox_outboxevent_changelist")
+    assert "1 outbox event\n" in client.get(events, {"database": payments_db, "q": order.order_id}).content.decode()
+    assert client.get(reverse("admin:outbox_inboxrecord_changelist"), {"database": payments_db}).status_code == 200
+
+    response = client.post(f"{changelist}?database={payments_db}",
+                           {"action": "replay", "_selected_action": [dead.pk]})
+    assert response.status_code == 302 and woken == [payments_db]
+    dead.refresh_from_db(using=payments_db)
+    assert (dead.status, dead.attempts) == ("pending", 0)
+    settle()
