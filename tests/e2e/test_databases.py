@@ -121,4 +121,8 @@ def test_the_outbox_admin_shows_and_replays_a_dead_delivery_in_another_database(
     assert response.status_code == 302 and woken == [payments_db]
     dead.refresh_from_db(using=payments_db)
     assert (dead.status, dead.attempts) == ("pending", 0)
+    client.post(f"{changelist}?database={payments_db}", {"action": "dead_letter", "_selected_action": [dead.pk]})
+    dead.refresh_from_db(using=payments_db)
+    assert dead.status == "dead" and "dead-lettered by root" in dead.last_error and woken == [payments_db] * 2
+    client.post(f"{changelist}?database={payments_db}", {"action": "replay", "_selected_action": [dead.pk]})
     settle()
