@@ -80,17 +80,18 @@ class BaseDialect:
                 [self.time(now), batch])
             return sorted(cursor.fetchall())
 
-    def claim_due(self, *, now, lease, batch: int) -> list[tuple[int, str]]:
-        """Lease up to `batch` due deliveries; their (id, subscriber). SQL: one statement that is atomic by itself
-        (no BEGIN/COMMIT round trips) and returns what it leased; the ordered subscribers' turn is two NOT
-        EXISTS the ORM would say as nested Exists() with a concatenated key, no shorter."""
+    def claim_due(self, *, now, lease, batch: int, expired_before) -> list[tuple[int, str]]:
+        """Lease up to `batch` due deliveries (an in-flight one: leased until before `expired_before`); their (id,
+        subscriber). SQL: one statement that is atomic by itself (no BEGIN/COMMIT round trips) and returns what it
+        leased; the ordered subscribers' turn is two NOT EXISTS the ORM would say as nested Exists() with a
+        concatenated key, no shorter."""
         with self.connection.cursor() as cursor:
             cursor.execute(f"""
 UPDATE outbox_delivery SET status = 'in_flight', leased_until = %(lease)s, updated_at = %(now)s, started_at = NULL
 WHERE id IN (
   SELECT d.id FROM outbox_delivery d
   WHERE ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= %(now)s)
-         OR (d.status = 'in_flight' AND d.leased_until < %(now)s))
+         OR (d.status = 'in_flight' AND d.leased_until < %(expired_before)s))
     AND (NOT d.ordered OR (
       NOT EXISTS (SELECT 1 FROM outbox_delivery p
                   WHERE p.ordered AND p.subscriber = d.subscriber AND p.aggregate_key = d.aggregate_key
@@ -99,7 +100,8 @@ WHERE id IN (
                       WHERE e.dispatched_at IS NULL AND e.id < d.event_id
                         AND e.aggregate_type || ':' || e.aggregate_id = d.aggregate_key)))
   ORDER BY d.id LIMIT %(batch)s{self._skip_locked()})
-RETURNING id, subscriber""", {"now": self.time(now), "lease": self.time(lease), "batch": batch})
+RETURNING id, subscriber""", {"now": self.time(now), "lease": self.time(lease), "batch": batch,
+                                 "expired_before": self.time(expired_before)})
             return [(row[0], row[1]) for row in cursor.fetchall()]
 
     def relay_session(self) -> None:
