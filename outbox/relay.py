@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import timedelta
 from datetime import timezone as dt_timezone
 
@@ -23,7 +24,7 @@ from . import tracing
 from .conf import outbox_settings
 from .dialects import dialect
 from .models import Delivery, OutboxEvent
-from .registry import subscriber_named, subscribers_for
+from .registry import all_subscribers, subscriber_named, subscribers_for
 from .wake import Listener, wake_after_commit
 
 logger = logging.getLogger(__name__)
@@ -39,30 +40,24 @@ def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
     now = timezone.now()
     lease = now + timedelta(seconds=outbox_settings.OUTBOX["HANDOFF_SECONDS"])
     here = current_alias()
-    with transaction.atomic(using=here):
+    split = len(settings.DATABASES) > 1  # with one database every subscriber is here: nothing to look up
+    subscribers = [s for s in all_subscribers() if not split or alias_for(s.context) == here]
+    # With one database the dialect's fan-out is the whole transaction (on PostgreSQL a single statement).
+    with transaction.atomic(using=here) if split else nullcontext():
         # No id watermark: a row committed late with a lower id is simply still NULL here, and is taken then.
-        events = dialect(connection).take_undispatched(now=now, batch=batch)
+        events, in_flight = dialect(connection).fan_out(now=now, lease=lease, batch=batch, subscribers=subscribers)
         if not events:
             return 0, []
-        deliveries, elsewhere = [], defaultdict(list)
-        split = len(settings.DATABASES) > 1  # with one database every subscriber is here: nothing to look up
-        for event_id, name, aggregate_type, aggregate_id, *_ in events:
-            for subscriber in subscribers_for(name):
-                if split and (alias := alias_for(subscriber.context)) != here:
-                    elsewhere[alias].append((event_id, subscriber))
-                    continue
-                deliveries.append(Delivery(
-                    event_id=event_id, subscriber=subscriber.name, ordered=subscriber.ordered,
-                    aggregate_key=f"{aggregate_type}:{aggregate_id}"[:120], next_attempt_at=now,
-                    # Unordered ones go straight out; ordered ones wait for claim() to check their turn.
-                    status=Delivery.Status.PENDING if subscriber.ordered else Delivery.Status.IN_FLIGHT,
-                    leased_until=None if subscriber.ordered else lease,
-                ))
-        Delivery.objects.bulk_create(deliveries)
+        elsewhere = defaultdict(list)
+        if split:
+            for event_id, name, *_ in events:
+                for subscriber in subscribers_for(name):
+                    if (alias := alias_for(subscriber.context)) != here:
+                        elsewhere[alias].append((event_id, subscriber))
         for alias, targets in elsewhere.items():
             copy_to(alias, targets, now=now)
     _trace_fan_out(events)
-    return len(events), [(d.id, d.subscriber) for d in deliveries if d.status == Delivery.Status.IN_FLIGHT]
+    return len(events), in_flight
 
 
 def copy_to(alias: str, targets: list[tuple[int, object]], *, now) -> None:
