@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import timedelta
 from datetime import timezone as dt_timezone
 
@@ -13,7 +14,7 @@ from celery import current_app
 from django.conf import settings
 from kombu.exceptions import OperationalError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -23,11 +24,16 @@ from . import tracing
 from .conf import outbox_settings
 from .dialects import dialect
 from .models import Delivery, OutboxEvent
-from .registry import subscriber_named, subscribers_for
+from .registry import all_subscribers, subscriber_named, subscribers_for
 from .wake import Listener, wake_after_commit
 
 logger = logging.getLogger(__name__)
 DELIVER_TASK = "outbox.deliver"
+# A long-running relay woken within BURST_SECONDS of its last cycle waits GATHER_SECONDS before the next one, so
+# that one cycle serves a burst of commits; at load a cycle per commit costs more relay CPU than the wait costs
+# latency (bench/RESULTS.md, "Real subscribers": about 40% fewer cycles, with bench/outbox.py's latency rows).
+BURST_SECONDS = 0.005
+GATHER_SECONDS = 0.002
 
 
 def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
@@ -39,30 +45,24 @@ def fan_out(*, batch: int) -> tuple[int, list[tuple[int, str]]]:
     now = timezone.now()
     lease = now + timedelta(seconds=outbox_settings.OUTBOX["HANDOFF_SECONDS"])
     here = current_alias()
-    with transaction.atomic(using=here):
+    split = len(settings.DATABASES) > 1  # with one database every subscriber is here: nothing to look up
+    subscribers = [s for s in all_subscribers() if not split or alias_for(s.context) == here]
+    # With one database the dialect's fan-out is the whole transaction (on PostgreSQL a single statement).
+    with transaction.atomic(using=here) if split else nullcontext():
         # No id watermark: a row committed late with a lower id is simply still NULL here, and is taken then.
-        events = dialect(connection).take_undispatched(now=now, batch=batch)
+        events, in_flight = dialect(connection).fan_out(now=now, lease=lease, batch=batch, subscribers=subscribers)
         if not events:
             return 0, []
-        deliveries, elsewhere = [], defaultdict(list)
-        split = len(settings.DATABASES) > 1  # with one database every subscriber is here: nothing to look up
-        for event_id, name, aggregate_type, aggregate_id, *_ in events:
-            for subscriber in subscribers_for(name):
-                if split and (alias := alias_for(subscriber.context)) != here:
-                    elsewhere[alias].append((event_id, subscriber))
-                    continue
-                deliveries.append(Delivery(
-                    event_id=event_id, subscriber=subscriber.name, ordered=subscriber.ordered,
-                    aggregate_key=f"{aggregate_type}:{aggregate_id}"[:120], next_attempt_at=now,
-                    # Unordered ones go straight out; ordered ones wait for claim() to check their turn.
-                    status=Delivery.Status.PENDING if subscriber.ordered else Delivery.Status.IN_FLIGHT,
-                    leased_until=None if subscriber.ordered else lease,
-                ))
-        Delivery.objects.bulk_create(deliveries)
+        elsewhere = defaultdict(list)
+        if split:
+            for event_id, name, *_ in events:
+                for subscriber in subscribers_for(name):
+                    if (alias := alias_for(subscriber.context)) != here:
+                        elsewhere[alias].append((event_id, subscriber))
         for alias, targets in elsewhere.items():
             copy_to(alias, targets, now=now)
     _trace_fan_out(events)
-    return len(events), [(d.id, d.subscriber) for d in deliveries if d.status == Delivery.Status.IN_FLIGHT]
+    return len(events), in_flight
 
 
 def copy_to(alias: str, targets: list[tuple[int, object]], *, now) -> None:
@@ -105,15 +105,16 @@ def _trace_fan_out(events: list[tuple]) -> None:
         logger.debug("could not trace a fan-out", exc_info=True)
 
 
-def claim(*, batch: int, now=None) -> list[tuple[int, str]]:
+def claim(*, batch: int, now=None, judged_at=None) -> list[tuple[int, str]]:
     """Lease up to `batch` due deliveries: new ordered ones whose turn came, retries due, expired leases.
 
-    The lease is the short hand-off one; the worker extends it to LEASE_SECONDS when it starts them. `now`:
-    the time keep_queued_leases() judged the expired ones at (a lease expiring after it is not judged yet).
+    The lease is the short hand-off one; the worker extends it to LEASE_SECONDS when it starts them. `now`: when
+    pending and failed ones fall due. `judged_at` (default `now`): the time keep_queued_leases() last judged the
+    expired leases at; only a lease that expired before it is taken (one expiring after it is not judged yet).
     """
     now = now or timezone.now()
     lease = now + timedelta(seconds=outbox_settings.OUTBOX["HANDOFF_SECONDS"])
-    return dialect(connection).claim_due(now=now, lease=lease, batch=batch)
+    return dialect(connection).claim_due(now=now, lease=lease, batch=batch, expired_before=judged_at or now)
 
 
 def hand_off(claimed: list[tuple[int, str]]) -> int:
@@ -220,24 +221,58 @@ def keep_queued_leases(*, now=None) -> int:
         leased_until=now + timedelta(seconds=outbox_settings.OUTBOX["HANDOFF_SECONDS"]))
 
 
-def relay_once(*, batch: int | None = None) -> tuple[int, int]:
-    """One relay cycle: (messages fanned out, deliveries claimed)."""
+class QueuedLeases:
+    """Runs keep_queued_leases() only when a lease may have expired since it last did; claim() takes its time.
+
+    The invariant: claim() re-sends an in-flight delivery only when its lease expired before `judged_at`, the
+    time keep_queued_leases() last judged the expired leases at, so a hand-off is never sent again unless that
+    judgement saw it expired (found it neither queued nor held by a worker) and left it so. Between two
+    judgements claim() takes no lease that expired after the first: skipping the judgement only delays a
+    re-send, never adds one. When to judge again: once `now` passes the earliest in-flight lease that had not
+    expired at the last judgement (so a lost hand-off is sent again as soon as it would be judging every cycle),
+    and at least every HANDOFF_SECONDS / 2: a lease that look could not see (written later by another process,
+    beat's safety net or a second relay, from a clock read before the judgement) is judged by then. A relay at
+    load judges about every HANDOFF_SECONDS / 2 instead of every cycle, its statements and any broker look-up
+    included.
+    """
+
+    def __init__(self):
+        self.judged_at = None
+        self.next_at = None
+
+    def judge(self, now) -> object:
+        """keep_queued_leases() if it is due at `now`; the time of the last judgement, for claim()."""
+        if self.judged_at is None or not self.judged_at <= now <= self.next_at:  # a clock set back judges too
+            keep_queued_leases(now=now)
+            self.judged_at = now
+            soonest = (Delivery.objects.filter(status=Delivery.Status.IN_FLIGHT, leased_until__gte=now)
+                       .aggregate(soonest=Min("leased_until"))["soonest"])
+            self.next_at = now + timedelta(seconds=outbox_settings.OUTBOX["HANDOFF_SECONDS"] / 2)
+            if soonest is not None:
+                self.next_at = min(self.next_at, soonest)
+        return self.judged_at
+
+
+def relay_once(*, batch: int | None = None, leases: QueuedLeases | None = None) -> tuple[int, int]:
+    """One relay cycle: (messages fanned out, deliveries claimed). `leases`: kept across cycles by a long-running
+    relay (without it the cycle judges expired hand-off leases itself)."""
     batch = batch or outbox_settings.OUTBOX["BATCH_SIZE"]
     taken, in_flight = fan_out(batch=batch)
     hand_off(in_flight)
     now = timezone.now()
-    keep_queued_leases(now=now)
-    claimed = claim(batch=batch, now=now)
+    judged_at = (leases or QueuedLeases()).judge(now)
+    claimed = claim(batch=batch, now=now, judged_at=judged_at)
     hand_off(claimed)
     return taken, len(claimed)
 
 
-def relay_until_idle(*, batch: int | None = None, max_cycles: int = 1000) -> int:
+def relay_until_idle(*, batch: int | None = None, max_cycles: int = 1000, leases: QueuedLeases | None = None) -> int:
     """Relay cycles while they come back full (more is waiting); the total work done."""
     batch = batch or outbox_settings.OUTBOX["BATCH_SIZE"]
+    leases = leases or QueuedLeases()
     total = 0
     for _ in range(max_cycles):
-        taken, claimed = relay_once(batch=batch)
+        taken, claimed = relay_once(batch=batch, leases=leases)
         total += taken + claimed
         # A cycle that was not full took everything committed when it ran; anything committed since has
         # sent its own wake-up (or is found by the next poll), so there is no need to ask again now.
@@ -262,6 +297,7 @@ class Relay:
         self.database = database
         self.stopping = False
         self.listener: Listener | None = None
+        self.leases = QueuedLeases()
         self._session = None
 
     def stop(self, *args) -> None:
@@ -288,7 +324,7 @@ class Relay:
             while not self.stopping:
                 try:
                     self._prepare_session()
-                    relay_until_idle()
+                    relay_until_idle(leases=self.leases)
                 except OperationalError as error:  # the broker is away: deliveries stay pending, none is lost
                     logger.warning("broker unavailable (%s); deliveries wait in the database", error)
                     time.sleep(min(1.0, outbox_settings.OUTBOX["POLL_SECONDS"]))
@@ -299,7 +335,13 @@ class Relay:
                     time.sleep(min(1.0, outbox_settings.OUTBOX["POLL_SECONDS"]))
                 if self.stopping:
                     break
-                self.listener.wait(outbox_settings.OUTBOX["POLL_SECONDS"])
+                idle_since = time.monotonic()
+                if (self.listener.wait(outbox_settings.OUTBOX["POLL_SECONDS"])
+                        and time.monotonic() - idle_since < BURST_SECONDS):
+                    # Woken right after a cycle: commits are arriving faster than cycles, more are on their way,
+                    # and one cycle a moment later serves them all. A wake-up after a quiet spell is served at once.
+                    time.sleep(GATHER_SECONDS)
+                    self.listener.wait(0)  # drain what came meanwhile
         finally:
             self.listener.close()
             logger.info("relay stopped")
