@@ -1,6 +1,8 @@
 """A span for each try of a boundary call, rejected ones too (breaker open, deadline passed, injected fault)."""
 from __future__ import annotations
 
+import functools
+
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -11,17 +13,16 @@ from common.spans import CurrentSpan
 _TRANSPORTS = (("Local", "local"), ("Rest", "rest"), ("Grpc", "grpc"))
 # Asked for once (a proxy until the provider is set): trace.get_tracer() per try cost more than the span itself.
 _tracer = trace.get_tracer("shop")
-_transports: dict[type, str] = {}  # a client class's transport, worked out on its first call
 
 
 def _transport(target) -> str:
-    cls = type(getattr(target, "__self__", target))
-    found = _transports.get(cls)
-    if found is None:
-        name = cls.__name__
-        found = _transports[cls] = next((transport for prefix, transport in _TRANSPORTS if name.startswith(prefix)),
-                                        name)
-    return found
+    return _transport_of(type(getattr(target, "__self__", target)))
+
+
+@functools.cache  # a pure function of the client class: worked out on its first call
+def _transport_of(cls: type) -> str:
+    name = cls.__name__
+    return next((transport for prefix, transport in _TRANSPORTS if name.startswith(prefix)), name)
 
 
 def _outcome(error: BaseException | None) -> str:

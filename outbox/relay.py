@@ -230,7 +230,7 @@ class QueuedLeases:
     judgements claim() takes no lease that expired after the first: skipping the judgement only delays a
     re-send, never adds one. When to judge again: once `now` passes the earliest in-flight lease that had not
     expired at the last judgement (so a lost hand-off is sent again as soon as it would be judging every cycle),
-    and at least every HANDOFF_SECONDS / 2: a lease that look could not see (written later by another process,
+    and at least every HANDOFF_SECONDS / 2: a lease that judgement could not see (written later by another process,
     beat's safety net or a second relay, from a clock read before the judgement) is judged by then. A relay at
     load judges about every HANDOFF_SECONDS / 2 instead of every cycle, its statements and any broker look-up
     included.
