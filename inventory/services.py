@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import IntegrityError
-from django.db.models import F
+from django.db.models import F, IntegerField, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone  # QuerySet.update() skips auto_now: every stock change sets updated_at
 
 from common.db import atomic_for
@@ -50,15 +51,15 @@ def stock_reserve(*, order_id: str, lines: Sequence[StockLine]) -> Reservation:
     try:
         with atomic_for("inventory"):
             reservation = Reservation.objects.create(order_id=order_uuid, held_until=_hold_until())
-            for line in wanted:
-                _take(line)
+            maybe_low = [line.sku for line in wanted if _take(line)]
             ReservationLine.objects.bulk_create(
                 ReservationLine(reservation=reservation, sku=line.sku, quantity=line.quantity) for line in wanted
             )
             publish(
                 ItemsReserved(order_id=str(order_uuid), reservation_id=str(reservation.id), lines=tuple(wanted))
             )
-            _publish_low_stock([line.sku for line in wanted])
+            if maybe_low:
+                _publish_low_stock(maybe_low)
     except IntegrityError:
         # Reserved before (a retried charge renews the hold), or a concurrent call won: answer with that one.
         return _existing_reservation(Reservation.objects.get(order_id=order_uuid))
@@ -81,13 +82,19 @@ def _existing_reservation(reservation: Reservation) -> Reservation:
     return reservation
 
 
-def _take(line: StockLine) -> None:
+def _take(line: StockLine) -> bool:
+    """Move the line's units from free to reserved; True when that may have left the sku low (then read it)."""
     # One conditional UPDATE: the row lock and the check happen together, so stock never goes negative.
-    taken = StockItem.objects.filter(sku=line.sku, on_hand__gte=line.quantity).update(
-        on_hand=F("on_hand") - line.quantity, reserved=F("reserved") + line.quantity, updated_at=timezone.now()
-    )
-    if taken:
-        return
+    moved = {"on_hand": F("on_hand") - line.quantity, "reserved": F("reserved") + line.quantity,
+             "updated_at": timezone.now()}
+    # The usual take leaves the sku at or above its low-stock threshold, and this UPDATE's condition says so:
+    # no read after it to find out (a take that would go below falls through to the plain one, then is read).
+    threshold = Coalesce("low_stock_threshold", Value(inventory_settings.STOCK_LOW_THRESHOLD),
+                         output_field=IntegerField())
+    if StockItem.objects.filter(sku=line.sku, on_hand__gte=threshold + line.quantity).update(**moved):
+        return False
+    if StockItem.objects.filter(sku=line.sku, on_hand__gte=line.quantity).update(**moved):
+        return True
     item = StockItem.objects.filter(sku=line.sku).first()
     if item is None:
         raise UnknownSku(f"no stock is kept for sku {line.sku!r}", sku=line.sku)

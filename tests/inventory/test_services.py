@@ -15,6 +15,17 @@ def events(order_id) -> list[str]:
     return list(OutboxEvent.objects.filter(aggregate_id=str(order_id)).order_by("id").values_list("name", flat=True))
 
 
+def test_a_reservation_announces_every_sku_it_leaves_below_its_threshold_and_no_other(catalog, settings):
+    from inventory.models import StockItem
+
+    settings.STOCK_LOW_THRESHOLD = 5
+    StockItem.objects.filter(sku="LAST").update(low_stock_threshold=0)  # its own threshold wins over the setting
+    stock_reserve(order_id=str(uuid.uuid4()), lines=[StockLine("MUG", 5), StockLine("TEE", 1), StockLine("LAST", 1)])
+    low = OutboxEvent.objects.filter(name="inventory.StockLow")
+    assert [event.payload for event in low] == [{"sku": "TEE", "available": 4, "threshold": 5}]  # MUG: 5 left, not low
+    assert (stock_of("MUG"), stock_of("TEE"), stock_of("LAST")) == ((5, 5, 0), (4, 1, 0), (0, 1, 0))
+
+
 def test_reserving_twice_for_one_order_reserves_once(catalog):
     order_id = str(uuid.uuid4())
     first = stock_reserve(order_id=order_id, lines=[StockLine("MUG", 2), StockLine("MUG", 1)])  # merged: 3 MUG
