@@ -49,6 +49,17 @@ def atomic_for(context: str, *, durable: bool = False, savepoint: bool = True):
         _current.reset(token)
 
 
+def seed_prefetch(instance, name: str, objects) -> list:
+    """Cache `objects`, rows just written, as `instance.<name>.all()`: what prefetch_related_objects() would read.
+
+    The caller reads none of them back. Returns the cached list, to which rows written later may be appended."""
+    queryset = getattr(instance, name).all()
+    # The same three attributes Django's prefetch_related_objects() sets on what it read (prefetch_one_level).
+    queryset._result_cache, queryset._prefetch_done = list(objects), True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+    return queryset._result_cache
+
+
 class _CurrentConnection:
     """Like django.db.connection, but the connection of current_alias() (the outbox's raw SQL runs on it)."""
 

@@ -21,11 +21,11 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Q
 from django.utils import timezone
 from opentelemetry import trace
 
-from common.db import atomic_for
+from common.db import atomic_for, seed_prefetch
 from common.errors import BoundaryUnavailable, DomainError
 from common.money import Money
 from common.observers import observer
@@ -95,7 +95,8 @@ def _place(span, mode: str, *, customer_id, email, lines, payment_token, shippin
         )
         if mode == CHOREOGRAPHED:
             send(ResumeCheckout(order_id=str(order.id)))
-    prefetch_related_objects([order], "lines")  # read once: the steps, the confirmation and the answer use them
+    # A new saga's log is what this process writes of it (_log appends): the answer's timeline reads none back.
+    saga.written_log = seed_prefetch(saga, "log", [])
     if mode == CHOREOGRAPHED:
         return order
     return saga_run(saga=saga)
@@ -353,6 +354,8 @@ def _log(saga, name, kind, outcome, started, error: Exception | None = None, det
         saga=saga, name=name, kind=kind, outcome=outcome, attempt=saga.attempts, started_at=started,
         finished_at=timezone.now(), error=f"{type(error).__name__}: {error}" if error else detail,
     )
+    if hasattr(saga, "written_log"):
+        saga.written_log.append(step)
     observer().saga_step(mode=saga.order.checkout, step=name, kind=kind, outcome=outcome,
                          seconds=(step.finished_at - started).total_seconds())
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from django.utils import timezone
 
-from common.db import atomic_for
+from common.db import atomic_for, seed_prefetch
 from common.errors import ValidationFailed
 from common.ids import parse_uuid
 from common.money import Money
@@ -59,13 +59,14 @@ def order_create(
             customer_id=customer_id, email=email, currency=currency, total_amount=total.amount,
             shipping_address=shipping_address, checkout=checkout,
         )
-        OrderLine.objects.bulk_create(
+        # Kept as the order's lines: the checkout's steps, its confirmation and its answer read none back.
+        seed_prefetch(order, "lines", OrderLine.objects.bulk_create(
             OrderLine(
                 order=order, sku=line.sku, name=line.name, quantity=line.quantity,
                 unit_price=line.unit_price.amount, line_total=(line.unit_price * line.quantity).amount,
             )
             for line in lines
-        )
+        ))
         publish(OrderPlaced(order_id=str(order.id), customer_id=customer_id, lines=tuple(lines), total=total))
     return order
 
