@@ -194,9 +194,7 @@ def _run_step(saga: CheckoutSaga) -> None:
     started = timezone.now()
     saga.attempts += 1
     try:
-        with CurrentSpan(_tracer, f"saga {step}", attributes={
-                "order_id": str(saga.order_id), "step": step, "attempt": saga.attempts,
-                "mode": saga.order.checkout}):
+        with _step_span(saga):
             ACTIONS[step](saga)
     except DomainError as error:
         _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.FAILED, started, error)
@@ -214,10 +212,27 @@ def _run_step(saga: CheckoutSaga) -> None:
         if step == PIVOT:
             services.order_advance(order=saga.order, status=Order.Status.PAYMENT_PENDING)
         raise _Wait from error
+    hand_on = saga.order.checkout == CHOREOGRAPHED
     with atomic_for("orders"):  # what orders records of the step done, in one commit
         RECORDS[step](saga)
-        _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started)
-        _advance(saga, hand_on=saga.order.checkout == CHOREOGRAPHED)
+        done = [_entry(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started)]
+        following = STEPS[STEPS.index(step) + 1] if step != STEPS[-1] else None
+        if not hand_on and ACTIONS.get(following) is _nothing:
+            # The next step calls no other context (the confirmation): run here, it is recorded in this commit,
+            # saving its own (BEGIN, the saga's move, COMMIT) and its log line's INSERT. Handed on, it stays a
+            # delivery of its own.
+            saga.step, saga.attempts, started = following, 1, timezone.now()
+            with _step_span(saga):
+                ACTIONS[following](saga)
+            RECORDS[following](saga)
+            done.append(_entry(saga, following, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started))
+        _write_log(saga, done)
+        _advance(saga, hand_on=hand_on)
+
+
+def _step_span(saga: CheckoutSaga) -> CurrentSpan:
+    return CurrentSpan(_tracer, f"saga {saga.step}", attributes={
+        "order_id": str(saga.order_id), "step": saga.step, "attempt": saga.attempts, "mode": saga.order.checkout})
 
 
 def _gave_up(saga: CheckoutSaga) -> bool:
@@ -241,7 +256,8 @@ def _advance(saga: CheckoutSaga, *, hand_on: bool) -> None:
             send(ResumeCheckout(order_id=str(saga.order_id)))
     else:
         # Done: nobody holds it any more, so a customer cancel may claim it at once.
-        updates.update(state=CheckoutSaga.State.COMPLETED, payment_token="", deadline=timezone.now())
+        # `step` too: the saga may have reached its last step in this same commit (_run_step).
+        updates.update(state=CheckoutSaga.State.COMPLETED, step=saga.step, payment_token="", deadline=timezone.now())
         _ended(saga, CheckoutSaga.State.COMPLETED)
     CheckoutSaga.objects.filter(pk=saga.pk).update(**updates)
     for name, value in updates.items():
@@ -350,14 +366,27 @@ def _compensate(saga: CheckoutSaga) -> None:
 
 
 def _log(saga, name, kind, outcome, started, error: Exception | None = None, detail: str = "") -> None:
-    step = SagaStep.objects.create(
+    _write_log(saga, [_entry(saga, name, kind, outcome, started, error, detail)])
+
+
+def _entry(saga, name, kind, outcome, started, error: Exception | None = None, detail: str = "") -> SagaStep:
+    return SagaStep(
         saga=saga, name=name, kind=kind, outcome=outcome, attempt=saga.attempts, started_at=started,
         finished_at=timezone.now(), error=f"{type(error).__name__}: {error}" if error else detail,
     )
+
+
+def _write_log(saga, entries: list[SagaStep]) -> None:
+    """Store log lines, in one INSERT however many, and tell the observer of each."""
+    if len(entries) == 1:
+        entries[0].save(force_insert=True)  # one row: save() costs less than bulk_create()'s machinery
+    else:
+        SagaStep.objects.bulk_create(entries)
     if hasattr(saga, "written_log"):
-        saga.written_log.append(step)
-    observer().saga_step(mode=saga.order.checkout, step=name, kind=kind, outcome=outcome,
-                         seconds=(step.finished_at - started).total_seconds())
+        saga.written_log.extend(entries)
+    for step in entries:
+        observer().saga_step(mode=saga.order.checkout, step=step.name, kind=step.kind, outcome=step.outcome,
+                             seconds=(step.finished_at - step.started_at).total_seconds())
 
 
 def _ended(saga: CheckoutSaga, outcome: str) -> None:
