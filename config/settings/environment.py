@@ -18,6 +18,8 @@ ENVIRONMENT = Environment(
     Env("SHOP_TEST_DATABASE_PER_CONTEXT", "off", "test profile, PostgreSQL: every context on a test database of "
         "its own (scripts/test's per-context pass)", ("DATABASES",)),
     Env("DB_CONN_MAX_AGE", "60", "seconds a database connection is kept (checked before reuse)", ("DATABASES",)),
+    Env("DB_PREPARED_STATEMENTS", "on", "PostgreSQL: server-side parameters and prepared statements (off behind a "
+        "pooler in transaction mode that cannot keep them)", ("DATABASES",)),
     Env("LOG_LEVEL", "INFO", "the root logger's level", ("LOGGING",)),
     Env("CELERY_BROKER_URL", "filesystem:// (test profile: memory://)", "redis://127.0.0.1:6379/0 or "
         "amqp://... in production (docs/topology.md)", ("CELERY_BROKER_URL",)),
