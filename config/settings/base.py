@@ -110,10 +110,10 @@ if env_bool("DB_PREPARED_STATEMENTS", True):
     for _database in DATABASES.values():
         if _database["ENGINE"].endswith("postgresql"):
             # Parameters bound by the server, not quoted into the SQL by psycopg: the same statement is the same
-            # text, so psycopg prepares it on its connection after 5 runs (prepare_threshold) and PostgreSQL
-            # parses and plans it once. Measured (bench/RESULTS.md): a checkout's database CPU -30%, the web's
-            # -10%. Off (DB_PREPARED_STATEMENTS=off) behind a pooler that cannot keep prepared statements.
-            _database.setdefault("OPTIONS", {}).update(server_side_binding=True)
+            # text, so psycopg prepares it on its connection after 5 runs (prepare_threshold; Django leaves it
+            # off unless asked) and PostgreSQL parses and plans it once: a checkout's database CPU -20% through
+            # gunicorn (bench/RESULTS.md). Off (DB_PREPARED_STATEMENTS=off) behind a pooler that cannot keep them.
+            _database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 CONTEXT_DATABASES = {alias: alias for alias in DATABASES if alias != "default"}  # context -> alias (config/routers.py)
 DATABASE_ROUTERS = ["config.routers.ContextRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
