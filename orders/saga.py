@@ -95,7 +95,7 @@ def _place(span, mode: str, *, customer_id, email, lines, payment_token, shippin
         )
         if mode == CHOREOGRAPHED:
             send(ResumeCheckout(order_id=str(order.id)))
-    # A new saga's log is what this process writes of it (_log appends): the answer's timeline reads none back.
+    # A new saga's log is what this process writes of it (_write_log appends): the answer's timeline reads none back.
     saga.written_log = seed_prefetch(saga, "log", [])
     if mode == CHOREOGRAPHED:
         return order
