@@ -5,8 +5,8 @@ or cancelled, and each confirmed order's email is sent exactly once.
 
 Creates scratch databases bench_split_<pid> (default: users, tokens, the storefront) and
 bench_split_<pid>_<context> (one per context, given to every process as DATABASE_URLS) on the PostgreSQL of
-BENCH_POSTGRES_URL, runs the topology once per checkout mode on free ports (logs under var/bench-split-<pid>/),
-and drops the databases at the end. Exits 1 when an order is left open or an email is missing or sent twice.
+BENCH_POSTGRES_URL, with BENCH_REDIS_URL (any Celery broker URL) as the broker, runs the topology once per
+checkout mode on free ports (logs under var/bench-split-<pid>/), and drops the databases at the end. Exits 1 when an order is left open or an email is missing or sent twice.
 """
 from __future__ import annotations
 
