@@ -47,3 +47,14 @@ class Follower(Event):
     aggregate_type = "follower"
     aggregate_field = "key"
     key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Afterwards(Event):
+    """A message for an after_commit subscriber: its handler runs once the delivery is recorded; fails when asked."""
+
+    name = "tests.Afterwards"
+    aggregate_type = "afterwards"
+    aggregate_field = "key"
+    key: str
+    fail: bool = False
