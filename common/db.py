@@ -68,18 +68,21 @@ def prepared_cursor(connection):
     Django's cursors bind parameters into the text and never prepare, so PostgreSQL plans every statement anew: the
     relay's claim of due deliveries costs it 0.29 ms of CPU that way and 0.03 ms prepared (bench/RESULTS.md). Only
     statements whose text does not change belong here (the parameters do)."""
-    with connection.cursor() as cursor:  # Django's health check, connection and error wrapping
-        if (connection.vendor != "postgresql" or connection.queries_logged
-                or "prepare_threshold" in connection.settings_dict.get("OPTIONS", {})):
+    if (connection.vendor != "postgresql" or connection.queries_logged
+            or "prepare_threshold" in connection.settings_dict.get("OPTIONS", {})):
+        with connection.cursor() as cursor:
             yield cursor
-            return
-        import psycopg
+        return
+    import psycopg
 
-        raw = connection.connection
-        if not isinstance(raw, psycopg.Connection):  # psycopg2: no prepared statements through the driver
+    connection.close_if_health_check_failed()  # what connection.cursor() does first
+    connection.ensure_connection()
+    raw = connection.connection
+    if not isinstance(raw, psycopg.Connection):  # psycopg2: no prepared statements through the driver
+        with connection.cursor() as cursor:
             yield cursor
-            return
-        if raw.prepare_threshold is None:  # Django turns preparing off; only this server-side cursor prepares
-            raw.prepare_threshold = 0
-        with connection.make_cursor(psycopg.Cursor(raw)) as prepared:
-            yield prepared
+        return
+    if raw.prepare_threshold is None:  # Django turns preparing off; only this server-side cursor prepares
+        raw.prepare_threshold = 0
+    with connection.make_cursor(psycopg.Cursor(raw)) as prepared:  # Django's error wrapping
+        yield prepared
