@@ -5,8 +5,8 @@ or cancelled, and each confirmed order's email is sent exactly once.
 
 Creates scratch databases bench_split_<pid> (default: users, tokens, the storefront) and
 bench_split_<pid>_<context> (one per context, given to every process as DATABASE_URLS) on the PostgreSQL of
-BENCH_POSTGRES_URL, runs the topology once per checkout mode on free ports (logs under var/bench-split-<pid>/),
-and drops the databases at the end. Exits 1 when an order is left open or an email is missing or sent twice.
+BENCH_POSTGRES_URL, with BENCH_REDIS_URL (any Celery broker URL) as the broker, runs the topology once per
+checkout mode on free ports (logs under var/bench-split-<pid>/), and drops the databases at the end. Exits 1 when an order is left open or an email is missing or sent twice.
 """
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ import argparse
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from bench._shop import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -79,20 +80,10 @@ def start(mode: str, var: Path, port: int, *, first: bool) -> tuple[subprocess.P
     deadline = time.monotonic() + 240
     while "==> ready in" not in out.read_text():
         if process.poll() is not None or "not ready" in out.read_text() or time.monotonic() > deadline:
-            stop(process)
+            stop(process, timeout=60)
             raise SystemExit(f"run_topology split did not become ready:\n{out.read_text()[-3000:]}")
         time.sleep(0.5)
     return process, out
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def place_orders(web: str, token: str, count: int, clients: int, rng: random.Random) -> dict[int, int]:
@@ -155,7 +146,7 @@ def run_mode(mode: str, args, var: Path, rng: random.Random, *, first: bool) -> 
                 for alias in ["default", *CONTEXTS]):
             time.sleep(1)
     finally:
-        stop(process)
+        stop(process, timeout=60)
     emails = dict(query("notifications", "SELECT order_id::text, count(*) FROM notifications_notification "
                                          "WHERE kind = 'order_confirmation' AND status = 'sent' GROUP BY order_id"))
     printed = (var / mode / "worker-notifications.log").read_text()

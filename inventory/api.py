@@ -7,7 +7,7 @@ from typing import Protocol
 
 from common.boundaries import boundary_client
 from common.errors import Conflict, DomainError, NotFound, ValidationFailed
-from outbox.api import Event
+from outbox.api import Event, OrderEvent
 
 
 @dataclass(frozen=True)
@@ -63,36 +63,27 @@ class ReservationClosed(Conflict):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ItemsReserved(Event):
+class ItemsReserved(OrderEvent):
     """Stock was reserved for an order."""
 
     name = "inventory.ItemsReserved"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     reservation_id: str
     lines: tuple[StockLine, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
-class ItemsReleased(Event):
+class ItemsReleased(OrderEvent):
     """A reservation was given back to stock."""
 
     name = "inventory.ItemsReleased"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     reservation_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReservationExpired(Event):
+class ReservationExpired(OrderEvent):
     """A reservation was not turned into a sale within its hold time, so its stock was released."""
 
     name = "inventory.ReservationExpired"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     reservation_id: str
 
 

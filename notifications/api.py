@@ -3,17 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from outbox.api import Command, send
+from outbox.api import OrderCommand, send
 
 
 @dataclass(frozen=True, kw_only=True)
-class SendOrderConfirmation(Command):
+class SendOrderConfirmation(OrderCommand):
     """Command: tell the customer their order is confirmed. Sent once per order, however often it runs."""
 
     name = "notifications.SendOrderConfirmation"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     email: str
     total: str
     currency: str

@@ -9,7 +9,7 @@ from typing import Protocol
 from common.boundaries import boundary_client
 from common.errors import Conflict, NotFound
 from common.money import Money
-from outbox.api import Command, Event
+from outbox.api import OrderCommand, OrderEvent
 
 PENDING = "pending"
 PAYMENT_PENDING = "payment_pending"
@@ -90,48 +90,36 @@ class OrderNotCancellable(Conflict):
 
 
 @dataclass(frozen=True, kw_only=True)
-class OrderPlaced(Event):
+class OrderPlaced(OrderEvent):
     """A customer placed an order."""
 
     name = "orders.OrderPlaced"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     customer_id: int
     lines: tuple[PricedLine, ...]
     total: Money
 
 
 @dataclass(frozen=True, kw_only=True)
-class OrderConfirmed(Event):
+class OrderConfirmed(OrderEvent):
     """An order was reserved, paid and scheduled for shipping."""
 
     name = "orders.OrderConfirmed"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class OrderCancelled(Event):
+class OrderCancelled(OrderEvent):
     """An order was cancelled, with the reason."""
 
     name = "orders.OrderCancelled"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     reason: str
     code: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ResumeCheckout(Command):
+class ResumeCheckout(OrderCommand):
     """Command (orders to itself): run an order's checkout on from where it is, if nobody runs it now."""
 
     name = "orders.ResumeCheckout"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
 
 
 class OrdersApi(Protocol):

@@ -18,14 +18,16 @@ lease: whoever claims the saga owns it until then; a saga whose deadline has pas
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
+from django.db import InterfaceError, OperationalError, connections
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from opentelemetry import trace
 
-from common.db import atomic_for
+from common.db import alias_for, atomic_for
 from common.errors import BoundaryUnavailable, DomainError
 from common.money import Money
 from common.observers import observer
@@ -49,6 +51,7 @@ STEPS = (RESERVE, CHARGE, SHIP, CONFIRM)
 PIVOT = CHARGE
 PAYMENT_UNAVAILABLE = "payment_unavailable"
 RESERVATION_EXPIRED = "reservation_expired"
+RELEASE_SECONDS = 5.0  # how long a step cut off by its database tries to hand its saga back (_release)
 
 
 class _Wait(Exception):
@@ -182,6 +185,9 @@ def saga_run(*, saga: CheckoutSaga) -> Order:
             _compensate(saga)
     except _Wait:
         _schedule_retry(saga)
+    except (OperationalError, InterfaceError):
+        _release(saga)
+        raise
     # Not read again: every service that changes the order sets what it wrote on it too (orders/services.py).
     return saga.order
 
@@ -253,6 +259,28 @@ def _schedule_retry(saga: CheckoutSaga) -> None:
     CheckoutSaga.objects.filter(pk=saga.pk).update(
         attempts=saga.attempts, waiting=True, deadline=timezone.now() + timedelta(seconds=countdown)
     )
+
+
+def _release(saga: CheckoutSaga) -> None:
+    """The database went away mid-step: put the saga up for a retry as soon as it answers again, rather than hold
+    it for the rest of its lease (a restart of a few seconds would otherwise stall it for `step_deadline`).
+
+    Bounded by RELEASE_SECONDS; past that, or inside a caller's transaction (broken too), the lease frees it."""
+    connection = connections[alias_for("orders")]
+    if connection.in_atomic_block:
+        return
+    give_up_at = time.monotonic() + RELEASE_SECONDS
+    while True:
+        connection.close_if_unusable_or_obsolete()  # a lost connection is replaced by a new one on the next query
+        try:
+            _schedule_retry(saga)
+            return
+        except (OperationalError, InterfaceError) as error:
+            if time.monotonic() >= give_up_at:
+                logger.warning("checkout %s: the database is still away (%s); the step's lease will free it",
+                               saga.order_id, error)
+                return
+            time.sleep(0.5)
 
 
 # --- the steps ---------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ from .envelope import Envelope, current_correlation_id, current_headers, message
 from .registry import Subscriber, all_subscribers, queue_for, subscriber, subscribers_for, upcaster
 
 __all__ = [
-    "Command", "Envelope", "Event", "Message", "OutsideTransaction", "Subscriber", "all_subscribers",
-    "current_correlation_id", "current_headers", "message_context", "outbox_lag_seconds", "outbox_status",
-    "publish", "queue_for", "send", "subscriber", "subscribers_for", "upcaster",
+    "Command", "Envelope", "Event", "Message", "OrderCommand", "OrderEvent", "OutsideTransaction", "Subscriber",
+    "all_subscribers", "current_correlation_id", "current_headers", "message_context", "outbox_lag_seconds",
+    "outbox_status", "publish", "queue_for", "send", "subscriber", "subscribers_for", "upcaster",
 ]
 
 
@@ -73,6 +73,27 @@ class Event(Message):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Command(Message):
     """Something to do, named in the imperative; exactly one context handles it."""
+
+
+# The checkout's messages, whichever context publishes them, are about one order: keyed by its id, which
+# ordered subscribers, an order's timeline (messages_about) and the handler's span (tracing) go by.
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OrderEvent(Event):
+    """An event about one order, keyed by its order_id."""
+
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OrderCommand(Command):
+    """A command about one order, keyed by its order_id."""
+
+    aggregate_type = "order"
+    aggregate_field = "order_id"
+    order_id: str
 
 
 def publish(event: Message, *, headers: dict | None = None) -> None:

@@ -7,7 +7,7 @@ from typing import Protocol
 from common.boundaries import boundary_client
 from common.errors import DomainError
 from common.money import Money
-from outbox.api import Event
+from outbox.api import OrderEvent
 
 
 @dataclass(frozen=True)
@@ -43,49 +43,37 @@ class PaymentVoided(DomainError):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentProcessed(Event):
+class PaymentProcessed(OrderEvent):
     """An order was charged."""
 
     name = "payments.PaymentProcessed"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     payment_id: str
     amount: Money
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentFailed(Event):
+class PaymentFailed(OrderEvent):
     """A charge for an order was declined."""
 
     name = "payments.PaymentFailed"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     reason: str
     code: str = "payment_declined"  # or payment_provider_unavailable
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentRefunded(Event):
+class PaymentRefunded(OrderEvent):
     """An order's charge was refunded."""
 
     name = "payments.PaymentRefunded"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     payment_id: str
     amount: Money
 
 
 @dataclass(frozen=True, kw_only=True)
-class InvoiceCreated(Event):
+class InvoiceCreated(OrderEvent):
     """An order was invoiced."""
 
     name = "payments.InvoiceCreated"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     invoice_id: str
     amount: Money
 

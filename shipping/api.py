@@ -7,7 +7,7 @@ from typing import Protocol
 
 from common.boundaries import boundary_client
 from common.errors import Conflict
-from outbox.api import Event
+from outbox.api import OrderEvent
 
 
 @dataclass(frozen=True)
@@ -34,36 +34,27 @@ class ShipmentAlreadyDispatched(Conflict):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ShipmentScheduled(Event):
+class ShipmentScheduled(OrderEvent):
     """A pickup was scheduled for an order."""
 
     name = "shipping.ShipmentScheduled"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     shipment_id: str
     pickup_date: datetime.date
 
 
 @dataclass(frozen=True, kw_only=True)
-class ShipmentCancelled(Event):
+class ShipmentCancelled(OrderEvent):
     """A scheduled shipment was called off."""
 
     name = "shipping.ShipmentCancelled"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     shipment_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ShipmentDispatched(Event):
+class ShipmentDispatched(OrderEvent):
     """A shipment left the warehouse."""
 
     name = "shipping.ShipmentDispatched"
-    aggregate_type = "order"
-    aggregate_field = "order_id"
-    order_id: str
     shipment_id: str
 
 

@@ -21,6 +21,11 @@ class Load:
     statuses: dict = field(default_factory=dict)
     errors: int = 0
     count: int = 0
+    accepted_at: list = field(default_factory=list)  # time.monotonic() of each 2xx answer
+
+    def accepted(self, *, after: float = 0.0) -> int:
+        """Orders answered 2xx (those answered after `after`, a time.monotonic())."""
+        return sum(at > after for at in self.accepted_at)
 
 
 def post_orders(url: str, *, count: int, seconds: float, clients: int = 4, stop: threading.Event | None = None) -> Load:
@@ -46,6 +51,8 @@ def post_orders(url: str, *, count: int, seconds: float, clients: int = 4, stop:
                     "Idempotency-Key": str(uuid.uuid4())})
                 with lock:
                     load.statuses[response.status] = load.statuses.get(response.status, 0) + 1
+                    if 200 <= response.status < 300:
+                        load.accepted_at.append(time.monotonic())
             except urllib3.exceptions.HTTPError:
                 with lock:
                     load.errors += 1

@@ -45,6 +45,7 @@ def test_database_restart_mid_load_and_at_idle(chaos_postgres, chaos_shop, mode)
     restarted = {}
 
     def restart():
+        restarted["stopping"] = time.monotonic()
         chaos_postgres.stop("fast")
         time.sleep(2)
         chaos_postgres.start()
@@ -52,9 +53,14 @@ def test_database_restart_mid_load_and_at_idle(chaos_postgres, chaos_shop, mode)
 
     fault = later(3, restart)
     load = post_orders(shop.url, count=ORDERS, seconds=LOAD_SECONDS)
+    load_ended = time.monotonic()
     fault.join()
-    settle_and_check(chaos_postgres, shop, f"database restart mid-load ({mode})", since=restarted["at"])
-    assert load.statuses.get(201, 0) + load.statuses.get(202, 0) > ORDERS / 2
+    # Within seconds, not the step's 30 s lease: a step cut off by the restart hands its saga back (orders.saga._release).
+    settle_and_check(chaos_postgres, shop, f"database restart mid-load ({mode})", since=restarted["at"], within=20)
+    # Orders were taken before the fault, and again once the database was back if the load outlasted the restart
+    # by more than a moment (on a loaded machine PostgreSQL may take the rest of the window to start).
+    assert load.accepted() - load.accepted(after=restarted["stopping"]) >= 5, load
+    assert load_ended - restarted["at"] < 1.5 or load.accepted(after=restarted["at"]) > 0, load
 
     # At idle: every process holds a dead connection when the next work comes.
     time.sleep(2)

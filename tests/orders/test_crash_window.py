@@ -88,3 +88,45 @@ def test_a_placing_call_that_raises_right_after_the_commit_is_finished_by_the_sw
     order.refresh_from_db()
     assert (order.status, order.cancel_code) == ("cancelled", "payment_declined")
     assert stock_of("TEE") == (5, 0, 0)
+
+
+def test_a_step_cut_off_by_its_database_hands_its_saga_back_at_once_not_after_its_lease(catalog, checkout_here):
+    """The database drops orders' connection mid-step (a restart): the saga is up for a retry within seconds,
+    not held for the step's 30 s lease; found by the chaos suite, whose restarts settled 30 s after the fault."""
+    from django.db import OperationalError, connections
+
+    from common.db import alias_for
+    from orders.api import get_orders_api
+    from tests.conftest import priced
+
+    alias = alias_for("orders")
+    if connections[alias].vendor != "postgresql":
+        pytest.skip("terminates a PostgreSQL backend")
+    orders_db = connections[alias]
+    cut = []
+
+    def cut_off_at_the_steps_record(execute, sql, params, many, context):
+        # The reserve step is done in inventory; orders' first write of it is the step's log line.
+        if not cut and sql.lstrip().upper().startswith("INSERT") and '"orders_sagastep"' in sql:
+            cut.append(orders_db.connection.info.backend_pid)
+            other = connections.create_connection(alias)
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute("SELECT pg_terminate_backend(%s)", [cut[0]])
+            finally:
+                other.close()
+        return execute(sql, params, many, context)
+
+    with orders_db.execute_wrapper(cut_off_at_the_steps_record), pytest.raises(OperationalError):
+        get_orders_api().place_order(customer_id=1, email="c@example.com", lines=[priced("MUG", 2)],
+                                     payment_token="tok_visa", shipping_address="1 Road")
+    assert cut, "the step's record was never written"
+    order = Order.objects.get()
+    saga = CheckoutSaga.objects.get(pk=order.pk)
+    assert (order.status, saga.step) == ("pending", "reserve_stock")  # the record rolled back with the cut
+    assert saga.waiting and saga.deadline <= timezone.now() + timedelta(seconds=2), saga.deadline
+    for _ in range(5):
+        resume_due()
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    assert stock_of("MUG") == (8, 2, 0)  # reserved once, though the step ran twice

@@ -14,11 +14,16 @@ from tests.loyalty.events import Bench
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_retention_never_deletes_undelivered_work():
+def delivered(count: int, *, key_each: bool = False) -> None:
+    """Publish `count` Bench messages in one transaction (under one key, or a key each) and deliver them all."""
     with transaction.atomic():
-        for n in range(7):
-            publish(Bench(key=f"k{n}", n=n))
+        for n in range(count):
+            publish(Bench(key=f"k{n}" if key_each else "k", n=n))
     deliver_outbox()
+
+
+def test_retention_never_deletes_undelivered_work():
+    delivered(7, key_each=True)
     events = list(OutboxEvent.objects.order_by("id"))
     statuses = ["done", "done", "pending", "in_flight", "failed", "dead"]
     for event, status in zip(events, statuses):
@@ -46,19 +51,14 @@ def test_retention_never_deletes_undelivered_work():
 
 
 def test_recent_done_work_is_kept():
-    with transaction.atomic():
-        publish(Bench(key="k", n=1))
-    deliver_outbox()
+    delivered(1)
     call_command("prune_outbox")
     assert OutboxEvent.objects.count() == Delivery.objects.filter(status="done").count() == 1
 
 
 def test_done_deliveries_and_their_inbox_records_go_long_before_the_messages(settings):
     settings.OUTBOX = {**settings.OUTBOX, "DONE_RETENTION_SECONDS": 3600, "RETENTION_DAYS": 3}
-    with transaction.atomic():
-        for n in range(3):
-            publish(Bench(key="k", n=n))
-    deliver_outbox()
+    delivered(3)
     two_hours_ago = timezone.now() - timedelta(hours=2)
     Delivery.objects.update(done_at=two_hours_ago)
     InboxRecord.objects.update(processed_at=two_hours_ago)
@@ -70,10 +70,7 @@ def test_done_deliveries_and_their_inbox_records_go_long_before_the_messages(set
 def test_an_inbox_record_goes_a_lease_after_its_delivery_is_done_while_the_delivery_stays_for_the_admin(settings):
     # A copy of a done delivery never starts again; only one started before the done mark can still arrive.
     settings.OUTBOX = {**settings.OUTBOX, "DONE_RETENTION_SECONDS": 3600, "LEASE_SECONDS": 60}
-    with transaction.atomic():
-        for n in range(3):
-            publish(Bench(key="k", n=n))
-    deliver_outbox()
+    delivered(3)
     done_a_while_ago, done_just_now, running = Delivery.objects.order_by("id")
     InboxRecord.objects.update(processed_at=timezone.now() - timedelta(minutes=5))
     Delivery.objects.filter(pk=done_a_while_ago.pk).update(done_at=timezone.now() - timedelta(minutes=2))
@@ -90,10 +87,7 @@ def test_an_inbox_record_goes_a_lease_after_its_delivery_is_done_while_the_deliv
 def test_pruning_is_bounded_per_run():
     from outbox.retention import prune
 
-    with transaction.atomic():
-        for n in range(5):
-            publish(Bench(key="k", n=n))
-    deliver_outbox()
+    delivered(5)
     assert prune(done_older_than_seconds=-1, limit=2)["deliveries"] == 2
     assert prune(done_older_than_seconds=-1, limit=2)["deliveries"] == 2
     assert Delivery.objects.count() == 1

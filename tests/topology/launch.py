@@ -12,6 +12,7 @@ from pathlib import Path
 
 import requests
 
+from bench._shop import stop
 from common.net import free_port
 from tests.processes import ROOT, child_env, wait_for
 
@@ -106,12 +107,7 @@ def run_topology(name: str, tmp_path: Path, *, options: tuple[str, ...] = (), re
         yield running
     finally:
         tree = descendants(process.pid)  # before any signal: a child outlives a launcher killed below
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop(process, timeout=40)
         for pid in tree | descendants(process.pid):  # never leave a test's children behind, whatever failed
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
