@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import InterfaceError, OperationalError, connections
-from django.db.models import Q
 from django.utils import timezone
 from opentelemetry import trace
 
@@ -41,6 +40,7 @@ from . import services
 from .api import CHOREOGRAPHED, CUSTOMER_REQUEST, OrderNotCancellable, PricedLine, ResumeCheckout
 from .conf import orders_settings
 from .models import CheckoutSaga, Order, SagaStep
+from .sql import saga_claim
 
 logger = logging.getLogger(__name__)
 _tracer = trace.get_tracer("shop.orders")  # a span per checkout, step and compensation (docs/observability.md)
@@ -167,10 +167,7 @@ def _adopt(order: Order) -> CheckoutSaga | None:
 def _claim(order_id: str, states: list[str] | None = None) -> CheckoutSaga | None:
     """Take the saga if nobody runs it (it waits for a retry, or its runner's deadline passed)."""
     now = timezone.now()
-    claimed = CheckoutSaga.objects.filter(
-        Q(waiting=True) | Q(deadline__lte=now), pk=order_id, state__in=states or _OPEN,
-    ).update(deadline=now + _lease(), waiting=False)
-    return CheckoutSaga.objects.select_related("order").get(pk=order_id) if claimed else None
+    return saga_claim(order_id=order_id, states=states or _OPEN, now=now, lease=now + _lease())
 
 
 def saga_run(*, saga: CheckoutSaga) -> Order:

@@ -5,6 +5,7 @@ import logging
 import random
 import time
 import traceback
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.db import DatabaseError, transaction
@@ -54,35 +55,58 @@ def _run(subscriber: Subscriber, envelope: Envelope) -> None:
         subscriber.handler(upcast(envelope, subscriber.version))
 
 
+def _run_after_commit(subscriber: Subscriber, envelope: Envelope) -> None:
+    # The delivery is recorded and done already: a failure is the handler's own to recover from, so it is logged
+    # (as a robust on_commit callback's would be) and the next delivery of the batch still runs.
+    try:
+        _run(subscriber, envelope)
+    except Exception:
+        logger.exception("%s failed on %s %s after its delivery was recorded (not retried by the outbox)",
+                         subscriber.name, envelope.name, envelope.event_id)
+
+
+def _transaction(subscriber: Subscriber):
+    """The delivery's transaction: none around an after_commit subscriber's inbox statement (it commits alone)."""
+    return nullcontext() if subscriber.after_commit else transaction.atomic(using=current_alias())
+
+
 def handle(subscriber: Subscriber, envelope: Envelope, *, delivery_id: int | None = None) -> bool:
     """Run the handler and record it in the inbox in one transaction; False when it had already run.
 
     With `delivery_id` on PostgreSQL, the delivery is marked done in that transaction too (the caller need not).
+    An after_commit subscriber's inbox row (and done mark) commits first, by itself, and its handler runs after.
     """
-    with transaction.atomic(using=current_alias()):
+    with _transaction(subscriber):
         done_ids = [delivery_id] if delivery_id is not None and dialect(connection).marks_done_with_inbox else ()
         if not _record_in_inbox(subscriber, [envelope], done_ids=done_ids):
             return False
-        _run(subscriber, envelope)
+        if not subscriber.after_commit:
+            _run(subscriber, envelope)
+    if subscriber.after_commit:
+        _run_after_commit(subscriber, envelope)
     return True
 
 
 def _handle_together(subscriber: Subscriber, started: list[tuple[int, int, Envelope]]) -> dict | None:
     """Every delivery of the batch in one transaction, marked done in it too; None if a handler failed."""
     try:
-        with transaction.atomic(using=current_alias()):
+        with _transaction(subscriber):
             ids = [delivery_id for delivery_id, _, _ in started]
             together = dialect(connection).marks_done_with_inbox
             fresh = _record_in_inbox(subscriber, [envelope for _, _, envelope in started],
                                      done_ids=ids if together else ())
             for _, _, envelope in started:
-                if envelope.event_id in fresh:
+                if envelope.event_id in fresh and not subscriber.after_commit:
                     _run(subscriber, envelope)
             if not together:
                 _mark_done(ids)
     except Exception:
         logger.info("a batch of %s failed; handling its deliveries one by one", subscriber.name, exc_info=True)
         return None
+    if subscriber.after_commit:
+        for _, _, envelope in started:
+            if envelope.event_id in fresh:
+                _run_after_commit(subscriber, envelope)
     return {"handled": len(fresh), "duplicate": len(started) - len(fresh), "failed": 0, "dead": 0}
 
 

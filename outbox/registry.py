@@ -29,6 +29,11 @@ class Subscriber:
     # True when every effect of the handler is in this database: a batch of deliveries then shares one
     # transaction (a failure rolls it all back and they run one by one). Never for emails or HTTP calls.
     batch: bool = False
+    # True when the handler writes nothing in the delivery's transaction and does its work after it commits (a
+    # saga calling other contexts with no transaction open). Its inbox row then commits first, with the delivery
+    # marked done, in one statement with no transaction around it; the handler runs after, and a failure there is
+    # logged, not retried: the handler's own state must bring its work back (the checkout saga's lease).
+    after_commit: bool = False
 
     @property
     def queue(self) -> str:
@@ -42,14 +47,14 @@ _upcasters: dict[tuple[str, int], Upcaster] = runtime.store("outbox.upcasters", 
 
 
 def subscriber(message: str, *, version: int = 1, ordered: bool = False, max_attempts: int | None = None,
-               batch: bool = False, name: str | None = None):
+               batch: bool = False, after_commit: bool = False, name: str | None = None):
     """Decorator for a handler in a context's handlers.py: run it for every `message`, upcast to `version`."""
 
     def register(handler: Handler) -> Handler:
         context = apps.get_containing_app_config(handler.__module__).label
         entry = Subscriber(
             name=name or f"{context}.{handler.__name__}", message=message, version=version, handler=handler,
-            context=context, ordered=ordered, max_attempts=max_attempts, batch=batch,
+            context=context, ordered=ordered, max_attempts=max_attempts, batch=batch, after_commit=after_commit,
         )
         known = _subscribers.get(entry.name)
         if known is not None and known.handler.__qualname__ != handler.__qualname__:

@@ -47,3 +47,12 @@ class Follower(KeyedEvent):
 
     name = "tests.Follower"
     aggregate_type = "follower"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Afterwards(KeyedEvent):
+    """A message for an after_commit subscriber: its handler runs once the delivery is recorded; fails when asked."""
+
+    name = "tests.Afterwards"
+    aggregate_type = "afterwards"
+    fail: bool = False

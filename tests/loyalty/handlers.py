@@ -45,6 +45,20 @@ def bench(envelope: Envelope) -> None:
     record_effect({**envelope.payload, "_started": time.time()}, "loyalty.bench", envelope.event_id)
 
 
+@subscriber("tests.Afterwards", batch=True, after_commit=True)
+def afterwards(envelope: Envelope) -> None:
+    """Records what it found when it ran: whether a transaction was open, and its delivery's status and inbox row."""
+    from outbox.models import Delivery, InboxRecord
+
+    if envelope.payload.get("fail"):
+        raise RuntimeError("afterwards asked to fail")
+    status = Delivery.objects.get(event__event_id=envelope.event_id, subscriber="loyalty.afterwards").status
+    recorded = InboxRecord.objects.filter(event_id=envelope.event_id, subscriber="loyalty.afterwards").exists()
+    ProbeEffect.objects.create(event_id=envelope.event_id, subscriber="loyalty.afterwards", started_at=time.time(),
+                               key=f"{envelope.payload['key']}|atomic={connection.in_atomic_block}|{status}|{recorded}",
+                               n=0, pid=os.getpid())
+
+
 @subscriber("tests.Poison", max_attempts=3)
 def poison(envelope: Envelope) -> None:
     """Fails until the test records a cure for its key (a fixed bug, as far as a replay is concerned)."""

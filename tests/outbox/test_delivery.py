@@ -13,7 +13,7 @@ from outbox.delivery import backoff_seconds, deliver_batch
 from outbox.models import Delivery, InboxRecord, OutboxEvent
 from outbox.relay import claim, fan_out
 from tests.conftest import deliver_outbox
-from tests.loyalty.events import Poison, Probe
+from tests.loyalty.events import Afterwards, Poison, Probe
 from tests.loyalty.models import ProbeEffect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,6 +43,24 @@ def test_a_duplicate_delivery_is_recorded_and_ignored():
     assert deliver_batch("loyalty.probe", list(Delivery.objects.values_list("id", flat=True))) == {
         "handled": 0, "duplicate": 1, "failed": 0, "dead": 0, "waiting": 0}
     assert ProbeEffect.objects.count() == 1
+
+
+def test_an_after_commit_subscriber_runs_once_its_delivery_is_recorded_and_a_failure_there_is_not_retried(caplog):
+    for key in ("a", "b", "c"):
+        store(Afterwards(key=key, fail=key == "b"))
+    _, in_flight = fan_out(batch=10)
+    ids = [delivery_id for delivery_id, _ in in_flight]
+    # One batch: the inbox rows and done marks commit first (no transaction is open when the handlers run); the
+    # failure of one is logged and the next still runs. Its delivery is done: its own state must bring it back.
+    assert deliver_batch("loyalty.afterwards", ids) == {
+        "handled": 3, "duplicate": 0, "failed": 0, "dead": 0, "waiting": 0}
+    assert sorted(ProbeEffect.objects.values_list("key", flat=True)) == [
+        "a|atomic=False|done|True", "c|atomic=False|done|True"]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"done"}
+    assert "afterwards asked to fail" in caplog.text
+    Delivery.objects.update(status="in_flight")  # handed out again: recorded, so no handler runs twice
+    assert deliver_batch("loyalty.afterwards", ids)["duplicate"] == 3
+    assert ProbeEffect.objects.count() == 2
 
 
 def test_stored_messages_need_no_python_class_and_old_versions_are_upcast():
