@@ -68,32 +68,3 @@ class _CurrentConnection:
 
 
 connection = _CurrentConnection()
-
-
-@contextmanager
-def prepared_cursor(connection):
-    """A cursor for the few hot hand-written statements: on PostgreSQL each is planned once per connection and then
-    executed prepared; elsewhere the usual cursor, and also with OPTIONS["prepare_threshold"] set (e.g. behind a
-    pooler) or with Django's query log on (DEBUG, a test counting statements: the log then shows their text).
-
-    Django's cursors bind parameters into the text and never prepare, so PostgreSQL plans every statement anew: the
-    relay's claim of due deliveries costs it 0.29 ms of CPU that way and 0.03 ms prepared (bench/RESULTS.md). Only
-    statements whose text does not change belong here (the parameters do)."""
-    if (connection.vendor != "postgresql" or connection.queries_logged
-            or "prepare_threshold" in connection.settings_dict.get("OPTIONS", {})):
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    import psycopg
-
-    connection.close_if_health_check_failed()  # what connection.cursor() does first
-    connection.ensure_connection()
-    raw = connection.connection
-    if not isinstance(raw, psycopg.Connection):  # psycopg2: no prepared statements through the driver
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    if raw.prepare_threshold is None:  # Django turns preparing off; only this server-side cursor prepares
-        raw.prepare_threshold = 0
-    with connection.make_cursor(psycopg.Cursor(raw)) as prepared:  # Django's error wrapping
-        yield prepared

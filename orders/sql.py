@@ -6,8 +6,6 @@ import functools
 from django.db import connections, router
 from django.db.models import Q
 
-from common.db import prepared_cursor
-
 from .models import CheckoutSaga, Order
 
 
@@ -26,7 +24,7 @@ def saga_claim(*, order_id: str, states: list[str], now, lease) -> CheckoutSaga 
             Q(waiting=True) | Q(deadline__lte=now), pk=order_id, state__in=states,
         ).update(deadline=lease, waiting=False)
         return CheckoutSaga.objects.select_related("order").get(pk=order_id) if claimed else None
-    with prepared_cursor(connection) as cursor:  # once per step delivery: planned once per connection
+    with connection.cursor() as cursor:  # one text: prepared on its connection (DB_PREPARED_STATEMENTS)
         cursor.execute(_claim_sql(), {"order_id": str(order_id), "states": list(states), "now": now, "lease": lease})
         row = cursor.fetchone()
     if row is None:

@@ -13,7 +13,6 @@ import uuid
 from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as default_connection
 
-from common.db import prepared_cursor
 
 MESSAGE_COLUMNS = ("event_id", "name", "version", "aggregate_type", "aggregate_id", "payload", "headers",
                    "occurred_at", "created_at")
@@ -112,9 +111,9 @@ class BaseDialect:
         """Lease up to `batch` due deliveries (an in-flight one: leased until before `expired_before`); their (id,
         subscriber). SQL: one statement that is atomic by itself (no BEGIN/COMMIT round trips) and returns what it
         leased; the ordered subscribers' turn is two NOT EXISTS the ORM would say as nested Exists() with a
-        concatenated key, no shorter. Prepared on PostgreSQL: the relay runs it every cycle, and planning it cost
-        ten times its execution."""
-        with prepared_cursor(self.connection) as cursor:
+        concatenated key, no shorter. One text, so prepared on PostgreSQL (DB_PREPARED_STATEMENTS): the relay runs
+        it every cycle, and planning it cost ten times its execution."""
+        with self.connection.cursor() as cursor:
             cursor.execute(f"""
 UPDATE outbox_delivery SET status = 'in_flight', leased_until = %(lease)s, updated_at = %(now)s, started_at = NULL
 WHERE id IN (
@@ -239,7 +238,7 @@ FROM taken t LEFT JOIN made m ON m.event_id = t.id ORDER BY t.id, m.id"""
     def fan_out(self, *, now, lease, batch: int, subscribers) -> tuple[list[tuple], list[tuple[int, str]]]:
         """One statement, atomic by itself (a data-modifying WITH); a row per delivery, or per message without any."""
         subscribers = list(subscribers)
-        with prepared_cursor(self.connection) as cursor:  # once per relay cycle: planned once per connection
+        with self.connection.cursor() as cursor:  # once per relay cycle: prepared on its connection
             cursor.execute(self._FAN_OUT.format(undispatched=self._undispatched_ids("%(batch)s")), {
                 "now": self.time(now), "lease": self.time(lease), "batch": batch,
                 "messages": [s.message for s in subscribers], "names": [s.name for s in subscribers],
@@ -268,7 +267,7 @@ RETURNING outbox_delivery.id, outbox_delivery.attempts, {', '.join(f'e.{column}'
 
     def start_deliveries(self, ids: list[int], *, now, lease) -> list[tuple]:
         # psycopg decodes uuid, timestamptz and json itself: the rows are ready as they come.
-        with prepared_cursor(self.connection) as cursor:
+        with self.connection.cursor() as cursor:
             cursor.execute(self._START, [self.time(lease), self.time(now), self.time(now), list(ids)])
             return cursor.fetchall()
 
@@ -294,7 +293,7 @@ RETURNING outbox_delivery.id, outbox_delivery.attempts, {', '.join(f'e.{column}'
         params = [list(event_ids), subscriber, self.time(now)]
         if done_ids:
             params += [self.time(now), list(done_ids), "on" if synchronous else "off"]
-        with prepared_cursor(self.connection) as cursor:
+        with self.connection.cursor() as cursor:
             cursor.execute(self._INBOX_AND_DONE if done_ids else self._INBOX, params)
             return {row[0] for row in cursor.fetchall()}
 
