@@ -130,8 +130,8 @@ def hand_off(claimed: list[tuple[int, str]]) -> int:
     batched = False
     try:
         with app.producer_or_acquire() as producer:
-            # On Redis the messages go out in one pipeline when the batch ends: one round trip, and one redis-py
-            # client where kombu built one per message (a fifth of a send). Other brokers publish each at once.
+            # On Redis the messages go out in one pipeline when the batch ends: one round trip for all of them.
+            # Other brokers publish each at once.
             batched = producer.supports_batch_publish
             with producer.batch():
                 for name, ids in by_subscriber.items():
@@ -146,7 +146,8 @@ def hand_off(claimed: list[tuple[int, str]]) -> int:
                                       producer=producer, retry=False)
                         sent.extend(chunk)
     except Exception:
-        # A failed batch may have sent some or none: all go back (a copy that went anyway finds its inbox row).
+        # A failed batch may have sent some or none: all go back (a copy that went anyway is a duplicate the
+        # worker skips or its inbox absorbs).
         handed = set() if batched else set(sent)
         unsent = [delivery_id for delivery_id, _ in claimed if delivery_id not in handed]
         Delivery.objects.filter(id__in=unsent, status=Delivery.Status.IN_FLIGHT).update(
