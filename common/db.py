@@ -1,11 +1,12 @@
 """Which database each context's data lives in, and transactions on it: atomic_for("orders")."""
 from __future__ import annotations
 
+import select
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, transaction
 
 # The alias the code running now works on: set by atomic_for() (a service) and using() (the relay, a worker).
 # The outbox's tables exist on every alias; they are read and written on this one (config/routers.py).
@@ -58,6 +59,27 @@ def seed_prefetch(instance, name: str, objects) -> list:
     queryset._result_cache, queryset._prefetch_done = list(objects), True
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
     return queryset._result_cache
+
+
+def close_old_connections_trusting_quiet_ones() -> None:
+    """Django's close_old_connections(), but a kept PostgreSQL connection whose socket has nothing to read skips
+    CONN_HEALTH_CHECKS' `SELECT 1` before its next query.
+
+    A server that restarts or ends a session says so on the socket (an error message, then end of file), so a
+    connection it dropped is readable; one with nothing to read is as alive as a `SELECT 1` would find it (a
+    network gone silent hangs either). Any doubt leaves Django's check on.
+    """
+    close_old_connections()
+    for conn in connections.all(initialized_only=True):
+        if conn.vendor != "postgresql" or conn.connection is None or conn.health_check_done:
+            continue
+        try:
+            quiet = select.poll()
+            quiet.register(conn.connection.fileno(), select.POLLIN)
+            if not quiet.poll(0):
+                conn.health_check_done = True
+        except Exception:  # noqa: BLE001  (psycopg raises on a connection it knows lost: Django's check decides)
+            continue
 
 
 class _CurrentConnection:

@@ -21,12 +21,13 @@ def _replace_broken_connections(task=None, **kwargs) -> None:
     # CELERY_DB_REUSE_MAX keeps connections across tasks, and Celery's fixup then looks at them only every
     # N tasks: after a database restart every task would fail on the dead connection until then (forever at
     # idle). Django's request-boundary check does it per task instead: a connection that raised is closed,
-    # and CONN_HEALTH_CHECKS tests a kept one before its first query, so the next task reconnects.
-    from django.db import close_old_connections
+    # and a kept one is tested before its first query, so the next task reconnects. The test is a look at the
+    # socket, not CONN_HEALTH_CHECKS' `SELECT 1` round trip per task, unless the server said something on it.
+    from common.db import close_old_connections_trusting_quiet_ones
 
     if task is not None and task.request.is_eager:
         return  # run inside the caller (maybe in its transaction): the caller's connection, the caller's rules
-    close_old_connections()
+    close_old_connections_trusting_quiet_ones()
 
 
 @worker_ready.connect

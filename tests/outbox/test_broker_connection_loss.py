@@ -1,4 +1,5 @@
-"""A Celery worker on Redis survives losing the broker while it holds unacknowledged messages.
+"""A Celery worker on Redis survives losing the broker while it holds unacknowledged messages; a channel reuses
+its Redis client (config/kombu_fixes.py).
 
 kombu closes the lost connection's transport before its channel; the channel's close then tries to put its
 unacknowledged messages back through that closed transport and raises AttributeError, which Celery reports as
@@ -13,17 +14,21 @@ BROKER = os.environ.get("CELERY_BROKER_URL", "")
 pytestmark = pytest.mark.skipif(not BROKER.startswith("redis://"), reason="about the Redis transport")
 
 
+def declared_queue(name: str, channel) -> Queue:
+    """A direct queue of this run's own, bound to `channel`, declared and empty; its routing key is `name`."""
+    queue = Queue(f"{name}-{os.getpid()}", Exchange(name, type="direct"), routing_key=name)(channel)
+    queue.declare()
+    queue.purge()
+    return queue
+
+
 def test_closing_a_channel_whose_transport_is_gone_puts_nothing_back_and_raises_nothing():
     import config.celery  # noqa: F401  (the worker's process imports it: the fix is installed there)
 
-    queue = Queue(f"test-connection-loss-{os.getpid()}", Exchange("test-connection-loss", type="direct"),
-                  routing_key="loss")
     with Connection(BROKER) as connection:
         channel = connection.channel()
-        bound = queue(channel)
-        bound.declare()
-        bound.purge()
-        connection.Producer(channel).publish({"n": 1}, exchange=queue.exchange, routing_key="loss")
+        bound = declared_queue("test-connection-loss", channel)
+        connection.Producer(channel).publish({"n": 1}, exchange=bound.exchange, routing_key=bound.routing_key)
         message = bound.get(no_ack=False)  # delivered, not acknowledged: the channel's QoS holds it
         assert message is not None and channel.qos._delivered
         # What kombu's Connection._do_close_transport() does first when Celery closes a lost connection.
@@ -36,4 +41,27 @@ def test_closing_a_channel_whose_transport_is_gone_puts_nothing_back_and_raises_
         assert client.hexists("unacked", message.delivery_tag)
         client.hdel("unacked", message.delivery_tag)
         client.zrem("unacked_index", message.delivery_tag)
-        queue(connection.default_channel).delete()
+        bound(connection.default_channel).delete()
+
+
+def test_a_channel_reuses_one_redis_client_for_its_publishes_gets_and_acks(monkeypatch):
+    import config.celery  # noqa: F401  (installs the fixes)
+    from kombu.transport import redis as redis_transport
+
+    created = []
+    create = redis_transport.Channel._create_client
+
+    def counted(self, asynchronous=False):
+        created.append(asynchronous)
+        return create(self, asynchronous)
+
+    monkeypatch.setattr(redis_transport.Channel, "_create_client", counted)
+    with Connection(BROKER) as connection:
+        channel = connection.channel()
+        bound = declared_queue("test-client-reuse", channel)
+        producer = connection.Producer(channel)
+        for n in range(3):
+            producer.publish({"n": n}, exchange=bound.exchange, routing_key=bound.routing_key)
+            bound.get(no_ack=False).ack()  # a worker's take (its unacknowledged copy) and its acknowledgement
+        bound.delete()
+    assert created.count(False) == 1  # before: a new client for each publish, take and acknowledgement

@@ -69,3 +69,14 @@ def test_a_clock_set_back_judges_again(judgements):
     leases.judge(start)
     back = start - timedelta(seconds=1)
     assert leases.judge(back) == back and judgements == [start, back]
+
+
+def test_leases_expiring_every_cycle_are_judged_at_most_every_tenth_of_the_handoff_lease(judgements):
+    handoff = timedelta(seconds=settings.OUTBOX["HANDOFF_SECONDS"])
+    handed_off("f")
+    leases, start = QueuedLeases(), timezone.now()
+    Delivery.objects.update(leased_until=start + timedelta(milliseconds=1))  # a backlog: one expires every cycle
+    leases.judge(start)
+    assert leases.judge(start + handoff / 10) == start and judgements == [start]
+    after = start + handoff / 10 + timedelta(microseconds=1)
+    assert leases.judge(after) == after and judgements == [start, after]

@@ -205,3 +205,27 @@ def test_a_delivery_held_by_a_worker_that_died_is_sent_again_after_the_lease():
         expire_hand_offs(updated_at=timezone.now() - timedelta(seconds=settings.OUTBOX["LEASE_SECONDS"] + 1))
         assert keep_queued_leases() == 0
         assert claim(batch=10) == [delivery]
+
+
+def test_a_hand_off_that_fails_midway_puts_back_every_delivery_it_may_not_have_sent(monkeypatch, celery_queue):
+    from celery import current_app
+
+    monkeypatch.setitem(settings.OUTBOX, "TASK_BATCH", 1)  # a Celery message per delivery: three sends
+    store(*(Bench(key=f"h{n}", n=n) for n in range(3)))
+    _, in_flight = fan_out(batch=10)
+    celery_queue.touched.add(subscriber_named(in_flight[0][1]).queue)
+    send, calls = current_app.send_task, []
+
+    def second_fails(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise ConnectionError("the broker went away")
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(current_app, "send_task", second_fails)
+    with pytest.raises(ConnectionError):
+        hand_off(in_flight)
+    with current_app.producer_or_acquire() as producer:
+        batched = producer.supports_batch_publish  # Redis: nothing left before the batch's end, so none was sent
+    pending = set(Delivery.objects.filter(status="pending").values_list("id", flat=True))
+    assert pending == {delivery_id for delivery_id, _ in (in_flight if batched else in_flight[1:])}
