@@ -62,14 +62,19 @@ def seed_prefetch(instance, name: str, objects) -> list:
 
 
 def close_old_connections_trusting_quiet_ones() -> None:
-    """Django's close_old_connections(), but a kept PostgreSQL connection whose socket has nothing to read skips
-    CONN_HEALTH_CHECKS' `SELECT 1` before its next query.
+    """Django's close_old_connections(), then trust_quiet_connections(): what a worker does before each task."""
+    close_old_connections()
+    trust_quiet_connections()
+
+
+def trust_quiet_connections(**_signal) -> None:
+    """A kept PostgreSQL connection whose socket has nothing to read skips CONN_HEALTH_CHECKS' `SELECT 1` before
+    its next query (a receiver of request_started too, after Django's close_old_connections).
 
     A server that restarts or ends a session says so on the socket (an error message, then end of file), so a
     connection it dropped is readable; one with nothing to read is as alive as a `SELECT 1` would find it (a
     network gone silent hangs either). Any doubt leaves Django's check on.
     """
-    close_old_connections()
     for conn in connections.all(initialized_only=True):
         if conn.vendor != "postgresql" or conn.connection is None or conn.health_check_done:
             continue

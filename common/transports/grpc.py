@@ -18,6 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from common import deadlines
+from common.db import close_old_connections_trusting_quiet_ones
 from common.errors import (
     BoundaryConnectionFailed,
     BoundaryServerError,
@@ -147,7 +148,7 @@ class ServiceGuard(grpc.ServerInterceptor):
         def guarded(request, context):
             if not authorised:
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, "a valid service token is required")
-            close_old_connections()
+            close_old_connections_trusting_quiet_ones()  # as a web request does (common.apps)
             try:
                 with deadlines.deadline_scope(context.time_remaining()):
                     return behaviour(request, context)

@@ -1,5 +1,7 @@
-"""A worker's connection is tested before a task only when the server said something on it (common.db)."""
+"""A kept connection is tested before a task or a request only when the server said something on it (common.db)."""
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_started
 from django.db import connection, connections
 
 from common.db import close_old_connections_trusting_quiet_ones
@@ -21,17 +23,32 @@ def test_a_quiet_connection_skips_the_select_1(postgres):
     assert postgres.health_check_done  # the next query goes straight out
 
 
-def test_a_connection_the_server_ended_is_checked_and_replaced(postgres):
+def test_a_request_on_a_quiet_connection_skips_the_select_1(postgres):
+    request_started.send(sender=WSGIHandler, environ={})  # as gunicorn's requests do (Django's receiver first)
+    assert postgres.health_check_done
+
+
+def end_session(postgres) -> int:
+    """The server ends this connection's session, as a restart does, and says so on its socket; its pid."""
     with postgres.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
     other = connections.create_connection("default")
     try:
-        with other.cursor() as cursor:  # as a restart does: the server ends the session and says so
+        with other.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
     finally:
         other.close()
-    close_old_connections_trusting_quiet_ones()
+    return pid
+
+
+@pytest.mark.parametrize("boundary", ["task", "request"])
+def test_a_connection_the_server_ended_is_checked_and_replaced(postgres, boundary):
+    pid = end_session(postgres)
+    if boundary == "task":
+        close_old_connections_trusting_quiet_ones()
+    else:
+        request_started.send(sender=WSGIHandler, environ={})
     assert not postgres.health_check_done
     with postgres.cursor() as cursor:  # Django's check found it dead: this query runs on a new connection
         cursor.execute("SELECT pg_backend_pid()")
