@@ -87,30 +87,15 @@ def order_advance(*, order: Order, status: str) -> Order:
     return order
 
 
-def order_confirm(*, order: Order) -> bool:
-    """Mark the order confirmed and publish OrderConfirmed; False when it already was (nothing done)."""
-    now = timezone.now()
-    changed = Order.objects.filter(pk=order.pk).exclude(
-        status__in=[Order.Status.CONFIRMED, Order.Status.CANCELLED]
-    ).update(status=Order.Status.CONFIRMED, updated_at=now)
-    if not changed:  # someone else ended it: read what they wrote
-        order.refresh_from_db(fields=["status", "cancel_reason", "cancel_code", "updated_at"])
-        return False
-    publish(OrderConfirmed(order_id=str(order.id)))
-    order.status, order.updated_at = Order.Status.CONFIRMED, now
-    return True
-
-
-def order_complete(*, order: Order) -> bool:
-    """Confirm the order and send its confirmation command, together; False when it was confirmed already."""
+def order_complete(*, order: Order) -> None:
+    """Publish OrderConfirmed and send the confirmation command, in the transaction that confirmed the order (its
+    status is written with the checkout's record of the step, orders/sql.py)."""
     with atomic_for("orders", savepoint=False):
-        if not order_confirm(order=order):
-            return False
+        publish(OrderConfirmed(order_id=str(order.id)))
         send_order_confirmation(SendOrderConfirmation(
             order_id=str(order.id), email=order.email, total=str(order.total_amount), currency=order.currency,
             lines=tuple(f"{line.quantity} x {line.name} ({line.sku}) @ {line.unit_price}" for line in order.lines.all()),
         ))
-    return True
 
 
 def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:
