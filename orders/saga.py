@@ -88,15 +88,13 @@ def checkout_place(
 
 def _place(span, mode: str, *, customer_id, email, lines, payment_token, shipping_address) -> Order:
     with atomic_for("orders"):
-        order = services.order_create(customer_id=customer_id, email=email, lines=lines,
-                                      shipping_address=shipping_address, checkout=mode)
-        span.set_attribute("order_id", str(order.id))  # the span store finds the order's trace by it
         # Committed with the order: a process dying right after this commit leaves a saga whose lease
         # runs out, and the sweeper resumes it. Choreographed: nobody holds it; its first step is a command.
-        saga = CheckoutSaga.objects.create(
-            order=order, step=RESERVE, payment_token=payment_token, deadline=timezone.now() + _lease(),
-            waiting=mode == CHOREOGRAPHED,
-        )
+        saga = CheckoutSaga(step=RESERVE, payment_token=payment_token, deadline=timezone.now() + _lease(),
+                            waiting=mode == CHOREOGRAPHED)
+        order = services.order_create(customer_id=customer_id, email=email, lines=lines,
+                                      shipping_address=shipping_address, checkout=mode, saga=saga)
+        span.set_attribute("order_id", str(order.id))  # the span store finds the order's trace by it
         if mode == CHOREOGRAPHED:
             send(ResumeCheckout(order_id=str(order.id)))
     # A new saga's log is what this process writes of it (_write_log appends): the answer's timeline reads none back.

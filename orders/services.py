@@ -21,7 +21,8 @@ from .api import (
     PricedLine,
 )
 from .conf import orders_settings
-from .models import Order, OrderLine
+from .models import CheckoutSaga, Order, OrderLine
+from .sql import order_insert
 
 
 def _validate_lines(lines: Sequence[PricedLine]) -> None:
@@ -45,28 +46,32 @@ def _validate_lines(lines: Sequence[PricedLine]) -> None:
 
 
 def order_create(
-    *, customer_id: int, email: str, lines: Sequence[PricedLine], shipping_address: str,
+    *, customer_id: int, email: str, lines: Sequence[PricedLine], shipping_address: str, saga: CheckoutSaga,
     checkout: str = ORCHESTRATED,
 ) -> Order:
-    """Record a new pending order with its lines and server-computed total, and publish OrderPlaced.
+    """Record a new pending order with its lines and server-computed total, and the `saga` (unsaved) that checks it
+    out, in one statement (orders/sql.py); and publish OrderPlaced.
 
     OrderPlaced carries ids and facts only: no card token, no address, no word on how the checkout runs."""
     _validate_lines(lines)
     currency = lines[0].unit_price.currency
     total = sum((line.unit_price * line.quantity for line in lines), Money.zero(currency))
     with atomic_for("orders", savepoint=False):  # within the checkout's transaction: no savepoint round trips
-        order = Order.objects.create(
+        order = Order(
             customer_id=customer_id, email=email, currency=currency, total_amount=total.amount,
             shipping_address=shipping_address, checkout=checkout,
         )
-        # Kept as the order's lines: the checkout's steps, its confirmation and its answer read none back.
-        seed_prefetch(order, "lines", OrderLine.objects.bulk_create(
+        saga.order = order
+        order_lines = [
             OrderLine(
                 order=order, sku=line.sku, name=line.name, quantity=line.quantity,
                 unit_price=line.unit_price.amount, line_total=(line.unit_price * line.quantity).amount,
             )
             for line in lines
-        ))
+        ]
+        order_insert(order=order, lines=order_lines, saga=saga)
+        # Kept as the order's lines: the checkout's steps, its confirmation and its answer read none back.
+        seed_prefetch(order, "lines", order_lines)
         publish(OrderPlaced(order_id=str(order.id), customer_id=customer_id, lines=tuple(lines), total=total))
     return order
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from common.db import atomic_for
 
-from .models import CheckoutSaga, Order, SagaStep
+from .models import CheckoutSaga, Order, OrderLine, SagaStep
 
 
 def saga_claim(*, order_id: str, states: list[str], now, lease) -> CheckoutSaga | None:
@@ -126,3 +126,54 @@ moved AS (
   WHERE order_id = %(order_id)s::uuid)
 SELECT EXISTS (SELECT FROM changed), ARRAY(SELECT id FROM logged)"""
 
+
+def order_insert(*, order: Order, lines: list[OrderLine], saga: CheckoutSaga) -> None:
+    """Insert a new order, its lines and its checkout's saga (unsaved instances), leaving them as save() does.
+
+    SQL on PostgreSQL: one statement (three INSERTs in a WITH) where the ORM sends three, each built by its compiler:
+    two round trips and the ORM's CPU of three writes fewer per order (bench/RESULTS.md). SQLite: the ORM's three."""
+    alias = router.db_for_write(Order)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        order.save(force_insert=True)
+        OrderLine.objects.bulk_create(lines)
+        saga.save(force_insert=True)
+        return
+    params = {}
+    for prefix, row in (("o", order), ("s", saga)):
+        for field in _inserted(type(row)):  # pre_save: the defaults and auto_now(_add) values, set on the instance
+            params[f"{prefix}_{field.column}"] = field.get_db_prep_save(field.pre_save(row, True), connection)
+    for field in _inserted(OrderLine):
+        params[f"l_{field.column}"] = [field.get_db_prep_save(field.pre_save(line, True), connection) for line in lines]
+    with connection.cursor() as cursor:  # one text: prepared on its connection (DB_PREPARED_STATEMENTS)
+        cursor.execute(_insert_sql(alias), params)
+        (ids,) = cursor.fetchone()
+    for line, pk in zip(lines, ids, strict=True):
+        line.pk = pk
+    for row in (order, saga, *lines):
+        row._state.adding, row._state.db = False, alias
+
+
+def _inserted(model) -> list:
+    """The columns an INSERT of `model` writes: all but an auto-incremented id."""
+    return [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
+
+
+@functools.cache
+def _insert_sql(alias: str) -> str:
+    connection = connections[alias]  # for the columns' types only: the same on every connection to the database
+
+    def values(model, prefix: str, array: str = "") -> str:
+        return ", ".join(f"%({prefix}_{f.column})s::{f.db_type(connection)}{array}" for f in _inserted(model))
+
+    def columns(model) -> str:
+        return ", ".join(f.column for f in _inserted(model))
+
+    return f"""WITH placed AS (
+  INSERT INTO {Order._meta.db_table} ({columns(Order)}) VALUES ({values(Order, "o")})),
+saga AS (
+  INSERT INTO {CheckoutSaga._meta.db_table} ({columns(CheckoutSaga)}) VALUES ({values(CheckoutSaga, "s")})),
+lines AS (
+  INSERT INTO {OrderLine._meta.db_table} ({columns(OrderLine)}) SELECT * FROM unnest({values(OrderLine, "l", "[]")})
+  RETURNING id)
+SELECT ARRAY(SELECT id FROM lines)"""
