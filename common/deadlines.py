@@ -13,6 +13,8 @@ import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from common.errors import BoundaryTimeout
+
 HEADER = "X-Request-Deadline-Ms"  # remaining milliseconds, relative, so clocks need not agree
 
 _deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
@@ -52,7 +54,12 @@ def remaining(default: float | None = None) -> float | None:
     return max(deadline - time.monotonic(), 0.0)
 
 
-def call_timeout(configured: float) -> float:
-    """The timeout for one outgoing call: the configured one, cut to what the deadline leaves."""
+def call_timeout(configured: float, *, boundary: str) -> float:
+    """The timeout for one outgoing call across `boundary`: the configured one, cut to what the deadline leaves.
+
+    Raises BoundaryTimeout when no time is left, so no transport sends a call its caller has given up on."""
     left = remaining()
-    return configured if left is None else min(configured, left)
+    timeout = configured if left is None else min(configured, left)
+    if timeout <= 0:
+        raise BoundaryTimeout(boundary, "the deadline passed before the call")
+    return timeout

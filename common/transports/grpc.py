@@ -88,9 +88,7 @@ class GrpcClient:
 
     def call(self, method: str, request):
         """Invoke RPC `method` with a deadline of min(timeout, what the caller's deadline leaves)."""
-        timeout = deadlines.call_timeout(self.timeout)
-        if timeout <= 0:
-            raise BoundaryTimeout(self.boundary, "the deadline passed before the call")
+        timeout = deadlines.call_timeout(self.timeout, boundary=self.boundary)
         try:
             return getattr(self.stub, method)(request, timeout=timeout, metadata=self.metadata)
         except grpc.RpcError as error:

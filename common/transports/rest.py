@@ -222,9 +222,7 @@ class RestClient:
     def call(self, name: str, **kwargs):
         """Invoke operation `name` with keyword arguments; returns what the Protocol says it returns."""
         operation = self.operations[name]
-        timeout = deadlines.call_timeout(self.timeout)
-        if timeout <= 0:
-            raise BoundaryTimeout(self.boundary, "the deadline passed before the call")
+        timeout = deadlines.call_timeout(self.timeout, boundary=self.boundary)
         url = self.prefix + _PATH_PARAMETER.sub(lambda m: quote(str(kwargs.pop(m[1])), safe=""), operation.path)
         data = wire.encode(kwargs)
         body = None

@@ -1,4 +1,4 @@
-"""How a domain error's HTTP status maps to a gRPC status code, and transport failures to the Boundary* family."""
+"""How a domain error's HTTP status maps to a gRPC status code (each client maps its own transport failures)."""
 from __future__ import annotations
 
 import grpc

@@ -58,10 +58,12 @@ def test_checkout_benchmark_prints_a_row_per_server_and_a_verdict_per_target():
     assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-3000:]
     rows = [[cell.strip() for cell in line.split("|")[1:3]] for line in result.stdout.splitlines()
             if line.startswith("| ") and "orders/s" not in line]
-    assert rows == [["floor", "2"], ["monolith", "2"]], result.stdout
+    assert rows == [["floor", "2"], ["floor-ctx", "2"], ["monolith", "2"]], result.stdout
     verdicts = [line for line in result.stdout.splitlines() if "of the floor's best" in line]
     assert [line.split(":")[0] for line in verdicts] == ["monolith"], result.stdout
     assert (result.returncode == 0) == all(line.endswith(": met") for line in verdicts)
+    assert any(line.startswith("floor-ctx (a transaction per context, no target)") and "monolith" in line
+               for line in result.stdout.splitlines()), result.stdout
     assert "errors of" not in result.stdout, result.stdout  # every order placed answered 2xx
 
 
