@@ -5,8 +5,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import IntegrityError
-from django.db.models import F, IntegerField, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone  # QuerySet.update() skips auto_now: every stock change sets updated_at
 
 from common.db import atomic_for
@@ -27,6 +26,7 @@ from .api import (
 )
 from .conf import inventory_settings
 from .models import Reservation, ReservationLine, StockAdjustment, StockItem
+from .sql import reservation_keep_held, stock_take_above_threshold
 
 
 def _merged(lines: Sequence[StockLine]) -> list[StockLine]:
@@ -85,15 +85,14 @@ def _existing_reservation(reservation: Reservation) -> Reservation:
 def _take(line: StockLine) -> bool:
     """Move the line's units from free to reserved; True when that may have left the sku low (then read it)."""
     # One conditional UPDATE: the row lock and the check happen together, so stock never goes negative.
-    moved = {"on_hand": F("on_hand") - line.quantity, "reserved": F("reserved") + line.quantity,
-             "updated_at": timezone.now()}
-    # The usual take leaves the sku at or above its low-stock threshold, and this UPDATE's condition says so:
+    # The usual take leaves the sku at or above its low-stock threshold, and its UPDATE's condition says so:
     # no read after it to find out (a take that would go below falls through to the plain one, then is read).
-    threshold = Coalesce("low_stock_threshold", Value(inventory_settings.STOCK_LOW_THRESHOLD),
-                         output_field=IntegerField())
-    if StockItem.objects.filter(sku=line.sku, on_hand__gte=threshold + line.quantity).update(**moved):
+    now = timezone.now()
+    if stock_take_above_threshold(sku=line.sku, quantity=line.quantity, now=now,
+                                  default_threshold=inventory_settings.STOCK_LOW_THRESHOLD):
         return False
-    if StockItem.objects.filter(sku=line.sku, on_hand__gte=line.quantity).update(**moved):
+    if StockItem.objects.filter(sku=line.sku, on_hand__gte=line.quantity).update(
+            on_hand=F("on_hand") - line.quantity, reserved=F("reserved") + line.quantity, updated_at=now):
         return True
     item = StockItem.objects.filter(sku=line.sku).first()
     if item is None:
@@ -149,8 +148,7 @@ def stock_keep_for_sale(*, order_id: str) -> None:
     order_uuid = parse_uuid(order_id)
     # The usual case in one statement, atomic by itself: the UPDATE locks the row and re-checks it after a
     # concurrent expiry sweep, which in turn finds held_until cleared. Anything else is told apart below.
-    if Reservation.objects.filter(order_id=order_uuid, held_until__isnull=False).exclude(
-            status=Reservation.Status.RELEASED).update(held_until=None, updated_at=timezone.now()):
+    if reservation_keep_held(order_id=order_uuid, now=timezone.now()):
         return
     with atomic_for("inventory"):
         reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()

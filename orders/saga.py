@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.db import InterfaceError, OperationalError, connections
@@ -40,7 +41,7 @@ from . import services
 from .api import CHOREOGRAPHED, CUSTOMER_REQUEST, OrderNotCancellable, PricedLine, ResumeCheckout
 from .conf import orders_settings
 from .models import CheckoutSaga, Order, SagaStep
-from .sql import saga_claim
+from .sql import saga_claim, saga_log_insert, saga_record
 
 logger = logging.getLogger(__name__)
 _tracer = trace.get_tracer("shop.orders")  # a span per checkout, step and compensation (docs/observability.md)
@@ -87,15 +88,13 @@ def checkout_place(
 
 def _place(span, mode: str, *, customer_id, email, lines, payment_token, shipping_address) -> Order:
     with atomic_for("orders"):
-        order = services.order_create(customer_id=customer_id, email=email, lines=lines,
-                                      shipping_address=shipping_address, checkout=mode)
-        span.set_attribute("order_id", str(order.id))  # the span store finds the order's trace by it
         # Committed with the order: a process dying right after this commit leaves a saga whose lease
         # runs out, and the sweeper resumes it. Choreographed: nobody holds it; its first step is a command.
-        saga = CheckoutSaga.objects.create(
-            order=order, step=RESERVE, payment_token=payment_token, deadline=timezone.now() + _lease(),
-            waiting=mode == CHOREOGRAPHED,
-        )
+        saga = CheckoutSaga(step=RESERVE, payment_token=payment_token, deadline=timezone.now() + _lease(),
+                            waiting=mode == CHOREOGRAPHED)
+        order = services.order_create(customer_id=customer_id, email=email, lines=lines,
+                                      shipping_address=shipping_address, checkout=mode, saga=saga)
+        span.set_attribute("order_id", str(order.id))  # the span store finds the order's trace by it
         if mode == CHOREOGRAPHED:
             send(ResumeCheckout(order_id=str(order.id)))
     # A new saga's log is what this process writes of it (_write_log appends): the answer's timeline reads none back.
@@ -216,21 +215,33 @@ def _run_step(saga: CheckoutSaga) -> None:
             services.order_advance(order=saga.order, status=Order.Status.PAYMENT_PENDING)
         raise _Wait from error
     hand_on = saga.order.checkout == CHOREOGRAPHED
-    with atomic_for("orders"):  # what orders records of the step done, in one commit
-        RECORDS[step](saga)
-        done = [_entry(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started)]
-        following = STEPS[STEPS.index(step) + 1] if step != STEPS[-1] else None
-        if not hand_on and ACTIONS.get(following) is _nothing:
-            # The next step calls no other context (the confirmation): run here, it is recorded in this commit,
-            # saving its own (BEGIN, the saga's move, COMMIT) and its log line's INSERT. Handed on, it stays a
-            # delivery of its own.
-            saga.step, saga.attempts, started = following, 1, timezone.now()
-            with _step_span(saga):
-                ACTIONS[following](saga)
-            RECORDS[following](saga)
-            done.append(_entry(saga, following, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started))
-        _write_log(saga, done)
-        _advance(saga, hand_on=hand_on)
+    done = [_entry(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started)]
+    following = STEPS[STEPS.index(step) + 1] if step != STEPS[-1] else None
+    if not hand_on and ACTIONS.get(following) is _nothing:
+        # The next step calls no other context (the confirmation): run here, it is recorded with this one, saving
+        # its own record. Handed on, it stays a delivery of its own.
+        saga.step, saga.attempts, started = following, 1, timezone.now()
+        with _step_span(saga):
+            ACTIONS[following](saga)
+        done.append(_entry(saga, following, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started))
+    _record(saga, done, hand_on=hand_on)
+
+
+def _record(saga: CheckoutSaga, done: list[SagaStep], *, hand_on: bool) -> None:
+    """What orders keeps of the steps done: the order's status, their log lines and the move to the next step in one
+    statement (orders/sql.py), which commits alone unless the step sends a message (then one transaction)."""
+    confirming = saga.step == CONFIRM
+    handing_on = hand_on and saga.step != STEPS[-1]
+    with atomic_for("orders") if confirming or handing_on else nullcontext():
+        changed = saga_record(saga=saga, status=REACHES[saga.step], entries=done, now=timezone.now(),
+                              updates=_advance(saga, hand_on=hand_on))
+        if confirming and changed:
+            services.order_complete(order=saga.order)
+        if handing_on:
+            # Committed with the step's record, so a step done is always handed on (the lease stays the safety net
+            # for a step not done).
+            send(ResumeCheckout(order_id=str(saga.order_id)))
+    _logged(saga, done)
 
 
 def _step_span(saga: CheckoutSaga) -> CurrentSpan:
@@ -242,12 +253,10 @@ def _gave_up(saga: CheckoutSaga) -> bool:
     return timezone.now() - saga.created_at >= timedelta(seconds=_config()["give_up_after"])
 
 
-def _advance(saga: CheckoutSaga, *, hand_on: bool) -> None:
-    """Move to the next step (in the step's record transaction); `hand_on`: choreographed, stop and hand it on.
-
-    Handing on sends the saga's own ResumeCheckout through the outbox, which runs the next step: orders follows
-    no other context's event to go on, so an orchestrated order costs no delivery to orders. Committed with the
-    step's record, so a step done is always handed on (the lease stays the safety net for a step not done)."""
+def _advance(saga: CheckoutSaga, *, hand_on: bool) -> dict:
+    """The saga's move to the next step, written with the step's record; `hand_on`: choreographed, it waits for the
+    ResumeCheckout that the record sends (orders follows no other context's event to go on, so an orchestrated order
+    costs no delivery to orders)."""
     index = STEPS.index(saga.step)
     updates = {"attempts": 0, "deadline": timezone.now() + _lease()}
     if saga.step == CHARGE:
@@ -256,15 +265,12 @@ def _advance(saga: CheckoutSaga, *, hand_on: bool) -> None:
         updates["step"] = STEPS[index + 1]
         if hand_on:
             updates["waiting"] = True
-            send(ResumeCheckout(order_id=str(saga.order_id)))
     else:
         # Done: nobody holds it any more, so a customer cancel may claim it at once.
-        # `step` too: the saga may have reached its last step in this same commit (_run_step).
+        # `step` too: the saga may have reached its last step in this same record (_run_step).
         updates.update(state=CheckoutSaga.State.COMPLETED, step=saga.step, payment_token="", deadline=timezone.now())
         _ended(saga, CheckoutSaga.State.COMPLETED)
-    CheckoutSaga.objects.filter(pk=saga.pk).update(**updates)
-    for name, value in updates.items():
-        setattr(saga, name, value)
+    return updates
 
 
 def _schedule_retry(saga: CheckoutSaga) -> None:
@@ -300,9 +306,9 @@ def _release(saga: CheckoutSaga) -> None:
 
 
 # --- the steps ---------------------------------------------------------------------------------
-# Per step: ACTIONS make the call to the context that does it (which commits there), RECORDS write what
-# orders keeps of it once done, committed with the step's log line and the move to the next step. A
-# process dying between the two runs the step again: every step is idempotent, keyed by the order.
+# Per step: ACTIONS make the call to the context that does it (which commits there); once done, orders records
+# it (_record: the status it REACHES, its log line and the move to the next step, together). A process dying
+# between the two runs the step again: every step is idempotent, keyed by the order.
 
 def _hold_stock(saga: CheckoutSaga) -> None:
     order = saga.order
@@ -331,20 +337,9 @@ def _nothing(saga: CheckoutSaga) -> None:
     pass
 
 
-def _reserved(saga: CheckoutSaga) -> None:
-    services.order_advance(order=saga.order, status=Order.Status.RESERVED)
-
-
-def _paid(saga: CheckoutSaga) -> None:
-    services.order_advance(order=saga.order, status=Order.Status.PAID)
-
-
-def _confirm(saga: CheckoutSaga) -> None:
-    services.order_complete(order=saga.order)
-
-
 ACTIONS = {RESERVE: _hold_stock, CHARGE: _charge, SHIP: _ship, CONFIRM: _nothing}
-RECORDS = {RESERVE: _reserved, CHARGE: _paid, SHIP: _nothing, CONFIRM: _confirm}
+# The status each step's record gives the order (None: it keeps its status).
+REACHES = {RESERVE: Order.Status.RESERVED, CHARGE: Order.Status.PAID, SHIP: None, CONFIRM: Order.Status.CONFIRMED}
 
 
 # --- compensation: the one path for every cancellation -----------------------------------------
@@ -402,11 +397,13 @@ def _entry(saga, name, kind, outcome, started, error: Exception | None = None, d
 
 
 def _write_log(saga, entries: list[SagaStep]) -> None:
-    """Store log lines, in one INSERT however many, and tell the observer of each."""
-    if len(entries) == 1:
-        entries[0].save(force_insert=True)  # one row: save() costs less than bulk_create()'s machinery
-    else:
-        SagaStep.objects.bulk_create(entries)
+    """Store log lines (one INSERT however many) and tell the observer of each."""
+    saga_log_insert(entries=entries)
+    _logged(saga, entries)
+
+
+def _logged(saga, entries: list[SagaStep]) -> None:
+    """Log lines stored: keep them as the saga's log (the answer's timeline) and tell the observer of each."""
     if hasattr(saga, "written_log"):
         saga.written_log.extend(entries)
     for step in entries:

@@ -21,7 +21,8 @@ from .api import (
     PricedLine,
 )
 from .conf import orders_settings
-from .models import Order, OrderLine
+from .models import CheckoutSaga, Order, OrderLine
+from .sql import order_insert
 
 
 def _validate_lines(lines: Sequence[PricedLine]) -> None:
@@ -45,28 +46,32 @@ def _validate_lines(lines: Sequence[PricedLine]) -> None:
 
 
 def order_create(
-    *, customer_id: int, email: str, lines: Sequence[PricedLine], shipping_address: str,
+    *, customer_id: int, email: str, lines: Sequence[PricedLine], shipping_address: str, saga: CheckoutSaga,
     checkout: str = ORCHESTRATED,
 ) -> Order:
-    """Record a new pending order with its lines and server-computed total, and publish OrderPlaced.
+    """Record a new pending order with its lines and server-computed total, and the `saga` (unsaved) that checks it
+    out, in one statement (orders/sql.py); and publish OrderPlaced.
 
     OrderPlaced carries ids and facts only: no card token, no address, no word on how the checkout runs."""
     _validate_lines(lines)
     currency = lines[0].unit_price.currency
     total = sum((line.unit_price * line.quantity for line in lines), Money.zero(currency))
     with atomic_for("orders", savepoint=False):  # within the checkout's transaction: no savepoint round trips
-        order = Order.objects.create(
+        order = Order(
             customer_id=customer_id, email=email, currency=currency, total_amount=total.amount,
             shipping_address=shipping_address, checkout=checkout,
         )
-        # Kept as the order's lines: the checkout's steps, its confirmation and its answer read none back.
-        seed_prefetch(order, "lines", OrderLine.objects.bulk_create(
+        saga.order = order
+        order_lines = [
             OrderLine(
                 order=order, sku=line.sku, name=line.name, quantity=line.quantity,
                 unit_price=line.unit_price.amount, line_total=(line.unit_price * line.quantity).amount,
             )
             for line in lines
-        ))
+        ]
+        order_insert(order=order, lines=order_lines, saga=saga)
+        # Kept as the order's lines: the checkout's steps, its confirmation and its answer read none back.
+        seed_prefetch(order, "lines", order_lines)
         publish(OrderPlaced(order_id=str(order.id), customer_id=customer_id, lines=tuple(lines), total=total))
     return order
 
@@ -87,30 +92,15 @@ def order_advance(*, order: Order, status: str) -> Order:
     return order
 
 
-def order_confirm(*, order: Order) -> bool:
-    """Mark the order confirmed and publish OrderConfirmed; False when it already was (nothing done)."""
-    now = timezone.now()
-    changed = Order.objects.filter(pk=order.pk).exclude(
-        status__in=[Order.Status.CONFIRMED, Order.Status.CANCELLED]
-    ).update(status=Order.Status.CONFIRMED, updated_at=now)
-    if not changed:  # someone else ended it: read what they wrote
-        order.refresh_from_db(fields=["status", "cancel_reason", "cancel_code", "updated_at"])
-        return False
-    publish(OrderConfirmed(order_id=str(order.id)))
-    order.status, order.updated_at = Order.Status.CONFIRMED, now
-    return True
-
-
-def order_complete(*, order: Order) -> bool:
-    """Confirm the order and send its confirmation command, together; False when it was confirmed already."""
+def order_complete(*, order: Order) -> None:
+    """Publish OrderConfirmed and send the confirmation command, in the transaction that confirmed the order (its
+    status is written with the checkout's record of the step, orders/sql.py)."""
     with atomic_for("orders", savepoint=False):
-        if not order_confirm(order=order):
-            return False
+        publish(OrderConfirmed(order_id=str(order.id)))
         send_order_confirmation(SendOrderConfirmation(
             order_id=str(order.id), email=order.email, total=str(order.total_amount), currency=order.currency,
             lines=tuple(f"{line.quantity} x {line.name} ({line.sku}) @ {line.unit_price}" for line in order.lines.all()),
         ))
-    return True
 
 
 def order_mark_cancelled(*, order: Order, reason: str, code: str) -> Order:
