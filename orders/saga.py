@@ -4,7 +4,7 @@ One engine, two ways to run it (settings.CHECKOUT_MODE, read once when the order
 orchestrated runs the steps back to back in the placing call; choreographed runs one step per delivery
 of the outbox command ResumeCheckout, which each step sends on (orders/handlers.py), the order answering
 `pending` at once.
-Steps: reserve stock -> charge payment (the pivot) -> schedule shipment -> send confirmation.
+Steps (orders/steps.py): reserve stock -> charge payment (the pivot) -> schedule shipment -> send confirmation.
 A failure before the pivot compensates in reverse (void or refund what may have been charged,
 release the stock) and cancels the order with the reason. A charge that cannot be made now (payments
 slow or its breaker open) leaves the order payment pending and is retried later. After the pivot,
@@ -29,11 +29,10 @@ from opentelemetry import trace
 
 from common.db import alias_for, atomic_for, seed_prefetch
 from common.errors import BoundaryUnavailable, DomainError
-from common.money import Money
 from common.observers import observer
 from common.spans import CurrentSpan
-from inventory.api import ReservationClosed, StockLine, get_inventory_api
-from payments.api import PaymentDeclined, get_payments_api
+from inventory.api import get_inventory_api
+from payments.api import get_payments_api
 from outbox.api import messages_about, send
 from shipping.api import get_shipping_api
 
@@ -42,15 +41,12 @@ from .api import CHOREOGRAPHED, CUSTOMER_REQUEST, OrderNotCancellable, PricedLin
 from .conf import orders_settings
 from .models import CheckoutSaga, Order, SagaStep
 from .sql import saga_claim, saga_log_insert, saga_record
+from .steps import (ACTIONS, CALLS_NOBODY, CHARGE, CONFIRM, PAYMENT_UNAVAILABLE, PIVOT, REACHES, RESERVATION_EXPIRED,
+                    RESERVE, SHIP, STEPS, cancelled_because)
 
 logger = logging.getLogger(__name__)
 _tracer = trace.get_tracer("shop.orders")  # a span per checkout, step and compensation (docs/observability.md)
 
-RESERVE, CHARGE, SHIP, CONFIRM = "reserve_stock", "charge_payment", "schedule_shipment", "send_confirmation"
-STEPS = (RESERVE, CHARGE, SHIP, CONFIRM)
-PIVOT = CHARGE
-PAYMENT_UNAVAILABLE = "payment_unavailable"
-RESERVATION_EXPIRED = "reservation_expired"
 RELEASE_SECONDS = 5.0  # how long a step cut off by its database tries to hand its saga back (_release)
 
 
@@ -201,7 +197,7 @@ def _run_step(saga: CheckoutSaga) -> None:
     except DomainError as error:
         _log(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.FAILED, started, error)
         if STEPS.index(step) <= STEPS.index(PIVOT):
-            raise _Compensate(*_why(error)) from error
+            raise _Compensate(*cancelled_because(error)) from error
         raise _Wait from error  # past the pivot there is no way back: retry forward
     except BoundaryUnavailable as error:
         if step == RESERVE:
@@ -217,7 +213,7 @@ def _run_step(saga: CheckoutSaga) -> None:
     hand_on = saga.order.checkout == CHOREOGRAPHED
     done = [_entry(saga, step, SagaStep.Kind.ACTION, SagaStep.Outcome.SUCCEEDED, started)]
     following = STEPS[STEPS.index(step) + 1] if step != STEPS[-1] else None
-    if not hand_on and ACTIONS.get(following) is _nothing:
+    if not hand_on and following in CALLS_NOBODY:
         # The next step calls no other context (the confirmation): run here, it is recorded with this one, saving
         # its own record. Handed on, it stays a delivery of its own.
         saga.step, saga.attempts, started = following, 1, timezone.now()
@@ -305,43 +301,6 @@ def _release(saga: CheckoutSaga) -> None:
             time.sleep(0.5)
 
 
-# --- the steps ---------------------------------------------------------------------------------
-# Per step: ACTIONS make the call to the context that does it (which commits there); once done, orders records
-# it (_record: the status it REACHES, its log line and the move to the next step, together). A process dying
-# between the two runs the step again: every step is idempotent, keyed by the order.
-
-def _hold_stock(saga: CheckoutSaga) -> None:
-    order = saga.order
-    get_inventory_api().reserve_items(
-        order_id=str(order.id), lines=[StockLine(line.sku, line.quantity) for line in order.lines.all()]
-    )
-
-
-def _charge(saga: CheckoutSaga) -> None:
-    order = saga.order
-    if saga.attempts > 1:
-        _hold_stock(saga)  # a retried charge renews the stock's hold first (ReservationClosed if it ran out)
-    get_payments_api().charge(
-        order_id=str(order.id), amount=Money(order.total_amount, order.currency), payment_token=saga.payment_token
-    )
-    # Paid: the stock is the sale's now, asked of inventory in this step (its hold may have run out while the
-    # charge waited or was made: then ReservationClosed, and the compensation refunds what was just charged).
-    get_inventory_api().keep_reservation(order_id=str(order.id))
-
-
-def _ship(saga: CheckoutSaga) -> None:
-    get_shipping_api().schedule_shipment(order_id=str(saga.order_id), address=saga.order.shipping_address)
-
-
-def _nothing(saga: CheckoutSaga) -> None:
-    pass
-
-
-ACTIONS = {RESERVE: _hold_stock, CHARGE: _charge, SHIP: _ship, CONFIRM: _nothing}
-# The status each step's record gives the order (None: it keeps its status).
-REACHES = {RESERVE: Order.Status.RESERVED, CHARGE: Order.Status.PAID, SHIP: None, CONFIRM: Order.Status.CONFIRMED}
-
-
 # --- compensation: the one path for every cancellation -----------------------------------------
 
 def _start_compensating(saga: CheckoutSaga, reason: str, code: str) -> None:
@@ -414,15 +373,6 @@ def _logged(saga, entries: list[SagaStep]) -> None:
 def _ended(saga: CheckoutSaga, outcome: str) -> None:
     observer().saga_ended(mode=saga.order.checkout, outcome=outcome,
                           seconds=(timezone.now() - saga.created_at).total_seconds())
-
-
-def _why(error: DomainError) -> tuple[str, str]:
-    """The reason and code an order is cancelled with when a step before the pivot fails with `error`."""
-    if isinstance(error, PaymentDeclined):
-        return f"payment declined: {error.details.get('reason', error.message)}", error.code
-    if isinstance(error, ReservationClosed):  # the hold ran out before the charge, or while it was made
-        return "the stock's hold ran out before the payment was completed", RESERVATION_EXPIRED
-    return error.message, error.code
 
 
 def sagas_stuck(*, limit: int = 100) -> list[str]:
