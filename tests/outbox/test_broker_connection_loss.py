@@ -4,7 +4,10 @@ its Redis client (config/kombu_fixes.py).
 kombu closes the lost connection's transport before its channel; the channel's close then tries to put its
 unacknowledged messages back through that closed transport and raises AttributeError, which Celery reports as
 "Unrecoverable error" and the worker exits (found by tests/chaos: a broker restart mid-load stopped the worker).
+A task that finishes after that close has its message acknowledged through the closed channel, which raised
+AttributeError too (found the same way, in CI).
 """
+import logging
 import os
 
 import pytest
@@ -39,6 +42,28 @@ def test_closing_a_channel_whose_transport_is_gone_puts_nothing_back_and_raises_
         # The message stays in Redis's unacknowledged set (restored after the visibility timeout), not lost.
         client = connection.default_channel.client
         assert client.hexists("unacked", message.delivery_tag)
+        client.hdel("unacked", message.delivery_tag)
+        client.zrem("unacked_index", message.delivery_tag)
+        bound(connection.default_channel).delete()
+
+
+def test_acknowledging_through_a_closed_channel_is_a_logged_connection_error_not_a_crash(caplog):
+    import config.celery  # noqa: F401  (installs the fixes)
+
+    with Connection(BROKER) as connection:
+        channel = connection.channel()
+        bound = declared_queue("test-ack-after-loss", channel)
+        connection.Producer(channel).publish({"n": 1}, exchange=bound.exchange, routing_key=bound.routing_key)
+        message = bound.get(no_ack=False)  # a task the worker runs while the broker goes
+        channel.connection.client = None
+        channel.close()
+        # What Celery's Request.acknowledge() does when the task ends; before the fix: AttributeError:
+        # 'NoneType' object has no attribute 'client', and the worker exited.
+        message.ack_log_error(logging.getLogger("test"), connection.connection_errors)
+        assert "Couldn't ack" in caplog.text and "was closed" in caplog.text
+    with Connection(BROKER) as connection:
+        client = connection.default_channel.client
+        assert client.hexists("unacked", message.delivery_tag)  # left for Redis to restore
         client.hdel("unacked", message.delivery_tag)
         client.zrem("unacked_index", message.delivery_tag)
         bound(connection.default_channel).delete()
