@@ -4,7 +4,8 @@ Orders alone knows how an order's checkout runs, and it follows no other context
 a choreographed step sends the command that runs the next one, so an orchestrated order costs no delivery
 here. Each handler is after_commit: its delivery is recorded (inbox row, done) first, and the saga runs after, with
 no transaction open across the calls to the other contexts; were the process to die in between, or the saga to
-fail, the saga's lease runs out and the sweeper resumes it.
+fail, the saga's lease runs out and the sweeper resumes it. A database away for a few seconds (a restart) is waited
+for instead (orders/saga.py, RELEASE_SECONDS).
 """
 from outbox.api import Envelope, subscriber
 

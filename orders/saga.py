@@ -47,7 +47,7 @@ from .steps import (ACTIONS, CALLS_NOBODY, CHARGE, CONFIRM, PAYMENT_UNAVAILABLE,
 logger = logging.getLogger(__name__)
 _tracer = trace.get_tracer("shop.orders")  # a span per checkout, step and compensation (docs/observability.md)
 
-RELEASE_SECONDS = 5.0  # how long a step cut off by its database tries to hand its saga back (_release)
+RELEASE_SECONDS = 5.0  # how long a resumer's claim, or a step's release, waits for a database that went away
 
 
 class _Wait(Exception):
@@ -103,7 +103,7 @@ def _place(span, mode: str, *, customer_id, email, lines, payment_token, shippin
 def saga_resume(*, order_id: str) -> Order:
     """Go on with a saga that waited or got stuck, if nobody else holds it now."""
     with CurrentSpan(_tracer, "checkout resume", attributes={"order_id": str(order_id)}):
-        saga = _claim(order_id)
+        saga = _while_the_database_is_away(lambda: _claim(order_id))
         if saga is None:
             return Order.objects.get(pk=order_id)
         return saga_run(saga=saga)
@@ -143,7 +143,7 @@ def checkout_reservation_expired(*, order_id: str) -> None:
     """Inventory released the order's stock when its hold ran out: a checkout before its charge is undone.
 
     A checkout someone runs now finds out itself (its retried charge renews the hold first, and is refused)."""
-    saga = _claim(order_id)
+    saga = _while_the_database_is_away(lambda: _claim(order_id))
     if saga is None:
         return
     if saga.state == CheckoutSaga.State.RUNNING and STEPS.index(saga.step) <= STEPS.index(PIVOT):
@@ -287,18 +287,29 @@ def _release(saga: CheckoutSaga) -> None:
     connection = connections[alias_for("orders")]
     if connection.in_atomic_block:
         return
+    connection.close_if_unusable_or_obsolete()  # the step's error left it broken: the next query gets a new one
+    try:
+        _while_the_database_is_away(lambda: _schedule_retry(saga))
+    except (OperationalError, InterfaceError) as error:
+        logger.warning("checkout %s: the database is still away (%s); the step's lease will free it",
+                       saga.order_id, error)
+
+
+def _while_the_database_is_away(action):
+    """action(), tried again every 0.5 s for up to RELEASE_SECONDS while orders' database is away; then it raises.
+
+    For the saga's resumers (their delivery is recorded before they run: given up, the saga waits for its lease and
+    the sweeper) and its release. Inside a caller's transaction (broken too) it raises at once."""
+    connection = connections[alias_for("orders")]
     give_up_at = time.monotonic() + RELEASE_SECONDS
     while True:
-        connection.close_if_unusable_or_obsolete()  # a lost connection is replaced by a new one on the next query
         try:
-            _schedule_retry(saga)
-            return
-        except (OperationalError, InterfaceError) as error:
-            if time.monotonic() >= give_up_at:
-                logger.warning("checkout %s: the database is still away (%s); the step's lease will free it",
-                               saga.order_id, error)
-                return
+            return action()
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() >= give_up_at:
+                raise
             time.sleep(0.5)
+            connection.close_if_unusable_or_obsolete()  # a lost connection is replaced by a new one on the next query
 
 
 # --- compensation: the one path for every cancellation -----------------------------------------

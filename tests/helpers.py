@@ -1,6 +1,7 @@
 """What many tests do the same way: place an order through orders' port, drive the outbox in this process."""
 from __future__ import annotations
 
+from django.db import connections
 from django.test import TestCase
 
 from orders.api import Order, PricedLine, get_orders_api
@@ -39,3 +40,17 @@ def deliver_outbox(*, rounds: int = 50) -> int:
                 deliver_batch(subscriber, ids)
         total += len(work)
     return total
+
+
+def end_session(postgres) -> int:
+    """The server ends this connection's session, as a restart does, and says so on its socket; its pid."""
+    with postgres.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    other = connections.create_connection(postgres.alias)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+    finally:
+        other.close()
+    return pid

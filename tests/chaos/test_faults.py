@@ -55,7 +55,8 @@ def test_database_restart_mid_load_and_at_idle(chaos_postgres, chaos_shop, mode)
     load = post_orders(shop.url, count=ORDERS, seconds=LOAD_SECONDS)
     load_ended = time.monotonic()
     fault.join()
-    # Within seconds, not the step's 30 s lease: a step cut off by the restart hands its saga back (orders.saga._release).
+    # Within seconds, not the step's 30 s lease: a step cut off by the restart hands its saga back, and a step's claim
+    # cut off by it is tried again once the database answers (orders.saga._release, _while_the_database_is_away).
     settle_and_check(chaos_postgres, shop, f"database restart mid-load ({mode})", since=restarted["at"], within=20)
     # Orders were taken before the fault, and again once the database was back if the load outlasted the restart
     # by more than a moment (on a loaded machine PostgreSQL may take the rest of the window to start).

@@ -2,9 +2,10 @@
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_started
-from django.db import close_old_connections, connection, connections
+from django.db import close_old_connections, connection
 
 from common.db import close_old_connections_trusting_quiet_ones, trust_quiet_connections
+from tests.helpers import end_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,20 +40,6 @@ def server_order():
 def test_a_request_on_a_quiet_connection_skips_the_select_1(postgres, server_order):
     request_started.send(sender=WSGIHandler, environ={})  # as gunicorn's requests do (Django's receiver first)
     assert postgres.health_check_done
-
-
-def end_session(postgres) -> int:
-    """The server ends this connection's session, as a restart does, and says so on its socket; its pid."""
-    with postgres.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
-    finally:
-        other.close()
-    return pid
 
 
 @pytest.mark.parametrize("boundary", ["task", "request"])
