@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/checkout.py [--seconds 10] [--clients 1,4,8,16] [--topologies monolith,split]
     .venv/bin/python bench/checkout.py --profile 300     # where a monolith checkout spends its time (cProfile)
+    .venv/bin/python bench/checkout.py --cpu 600         # CPU per order in-process: the checkout, then the floor's view
 
 PostgreSQL + Redis on loopback: it creates a scratch database (bench_checkout_<pid>) and drops it at the end,
 uses Redis db 6 (BENCH_REDIS_URL) and queues of its own. Three servers run side by side, each under gunicorn
@@ -31,6 +32,7 @@ level of each: monolith orders/s >= 60% of the floor's, split >= 40%. Exits 1 wh
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -200,19 +202,17 @@ def commits(statements: list[str]) -> int:
     return count
 
 
-def profile(orders: int) -> None:
-    """Place `orders` orders in this process through the monolith's WSGI stack under cProfile; print the top."""
-    import cProfile
+@contextlib.contextmanager
+def in_process(prefix: str, database_url: str | None = None):
+    """A migrated, seeded database and Django in this process; yields place(n), one order through the monolith's
+    WSGI stack (DRF, token, a fresh Idempotency-Key, the whole checkout), after 20 orders of warm-up."""
     import json
-    import pstats
     import uuid
 
-    with _shop.scratch_database("bench_checkout_profile") as url:
+    with _shop.scratch_database(prefix, database_url) as url:
         _shop.setup_django(_shop.base_env(url))
         tokens, skus = _shop.seed(customers=1, skus=10)
-        from django.db import connection
         from django.test import Client
-        from django.test.utils import CaptureQueriesContext
 
         client = Client(HTTP_HOST="127.0.0.1")
 
@@ -226,6 +226,18 @@ def profile(orders: int) -> None:
 
         for n in range(20):
             place(n)
+        yield place, skus
+
+
+def profile(orders: int) -> None:
+    """Place `orders` orders in this process through the monolith's WSGI stack under cProfile; print the top."""
+    import cProfile
+    import pstats
+
+    with in_process("bench_checkout_profile") as (place, _):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
         with CaptureQueriesContext(connection) as queries:
             place(0)
         statements = [q["sql"] for q in queries.captured_queries]
@@ -244,6 +256,39 @@ def profile(orders: int) -> None:
         stats.sort_stats("tottime").print_stats(25)
 
 
+def cpu_per_order(orders: int, database_url: str | None = None) -> None:
+    """This process's CPU per order, no gunicorn or load generator: the checkout through the monolith's WSGI stack,
+    then the floor's view (bench/_floor.py) called directly. Run it with TRACING_ENABLED=0 (or any other setting)
+    to see what that setting costs; alternate runs, as the VM's speed drifts."""
+    from django.test import RequestFactory
+
+    with in_process("bench_checkout_cpu", database_url) as (place, skus):
+        started = time.process_time()
+        for n in range(orders):
+            place(n)
+        checkout = (time.process_time() - started) / orders * 1000
+        from bench import _floor  # after the checkout: importing it swaps this process's URLs and middleware
+
+        factory = RequestFactory()
+
+        def floor(n):
+            body = {"lines": [{"sku": skus[n % len(skus)], "quantity": 1}], "shipping_address": "1 Bench Street"}
+            response = _floor.place(factory.post("/api/orders/", data=body, content_type="application/json"))
+            assert response.status_code == 201, response.content
+
+        for n in range(20):
+            floor(n)
+        started = time.process_time()
+        for n in range(orders):
+            floor(n)
+        bare = (time.process_time() - started) / orders * 1000
+    print(f"CPU per order in this process, {orders} orders each after 20 of warm-up:")
+    print(f"  checkout (monolith's WSGI stack):  {checkout:6.2f} ms")
+    print(f"  floor (bench/_floor.py's view):    {bare:6.2f} ms")
+    print(f"  the checkout's rate as a share of the floor's, were CPU all that counted: {bare / checkout:.0%} "
+          f"(monolith target >= {TARGETS['monolith']:.0%})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per server and level")
@@ -258,9 +303,13 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL database to use as it is (default: a scratch one)")
     parser.add_argument("--skus", type=int, default=64, help="one drawn per order: no single hot stock row")
     parser.add_argument("--profile", type=int, metavar="ORDERS", help="profile ORDERS in-process and exit")
+    parser.add_argument("--cpu", type=int, metavar="ORDERS",
+                        help="CPU per order of ORDERS checkouts and ORDERS floor orders in this process, and exit")
     args = parser.parse_args()
     if args.profile:
         return profile(args.profile)
+    if args.cpu:
+        return cpu_per_order(args.cpu, args.database_url)
     sys.exit(0 if run(args) else 1)
 
 

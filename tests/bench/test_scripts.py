@@ -68,6 +68,16 @@ def test_checkout_benchmark_prints_a_row_per_server_and_a_verdict_per_target():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_checkout_benchmark_measures_cpu_per_order_in_process_for_the_checkout_and_the_floor():
+    result = _postgres_bench("bench/checkout.py", "--cpu", "3")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    figures = {line.split(":")[0].strip(): line.split(":")[1].split()[0] for line in result.stdout.splitlines()
+               if line.strip().startswith(("checkout (", "floor ("))}
+    assert sorted(figures) == ["checkout (monolith's WSGI stack)", "floor (bench/_floor.py's view)"], result.stdout
+    assert all(float(ms) > 0 for ms in figures.values()), result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
 def test_scaling_benchmark_prints_a_row_per_level_and_the_rss_of_every_process_kind():
     result = _postgres_bench("bench/scaling.py", "--levels", "1", "--clients", "2")
     assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-3000:]
